@@ -1,0 +1,216 @@
+// pen's command line -> Settings (spec/cli.md), with pen's own decisions where Pen misbehaves:
+//  - getopt semantics: clustered flags (-fr), attached or separate arguments (-x500, -x 500),
+//    GNU permutation (options may follow positionals), `--` ends options, `-?`/--help, --version.
+//  - every error throws PenError (exit 2); Pen printed its usage and exited 0.
+//  - numbers must be whole decimal numbers in range (Pen used atoi: `-x abc` was 0).
+//  - -O/-o commands are collected in order, not executed: the control table runs them later.
+// Positionals: LISTEN then BACKENDs. If an -O command is `listen ADDR`, the listener is already
+// given, so every positional is a backend (Pen silently dropped the first one, quirk 40).
+import { PenError } from '../errors.js';
+import { SettingsSchema, defaultSettings, type Settings } from './settings.js';
+import { listenPort, parseListenSpec, type ListenSpec, type PortOptions } from './listen-spec.js';
+import { parseServerSpec } from './server-spec.js';
+
+export type ParsedArgv =
+  | { action: 'run'; settings: Settings; commands: string[]; warnings: string[] }
+  | { action: 'help' }
+  | { action: 'version' };
+
+interface State {
+  settings: Settings;
+  commands: string[];
+  warnings: string[];
+  emergency: string | null; // -e spec, parsed once the listen port is known
+  abuse: string | null; //     -B spec, likewise
+}
+
+interface OptionDef {
+  arg: boolean;
+  run: (st: State, value: string) => void;
+}
+
+const INT_MAX = 2 ** 31 - 1;
+
+function usageError(detail: string): PenError {
+  return new PenError('PEN_ERR_USAGE', { detail });
+}
+
+/** Whole decimal number (optional '-') within min..max, else PEN_ERR_RANGE naming `what`. */
+function wholeNumber(what: string, text: string, min: number, max = INT_MAX): number {
+  const n = /^-?\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) {
+    const expected = min <= -INT_MAX ? `a whole number up to ${max}`
+      : `a whole number from ${min} to ${max}`;
+    throw new PenError('PEN_ERR_RANGE', { what, expected, value: text });
+  }
+  return n;
+}
+
+function nonEmpty(opt: string, text: string): string {
+  if (text === '') throw usageError(`option -${opt} needs a non-empty argument`);
+  return text;
+}
+
+const flag = (run: (st: State) => void): OptionDef => ({ arg: false, run });
+const withArg = (run: (st: State, value: string) => void): OptionDef => ({ arg: true, run });
+const unsupported = (opt: string, what: string): OptionDef => flag(() => {
+  throw new PenError('PEN_ERR_UNSUPPORTED', { detail: `option -${opt} (${what}) is not supported yet` });
+});
+const obsolete = (arg: boolean, message: string): OptionDef =>
+  ({ arg, run: (st) => { st.warnings.push(message); } });
+
+/** Every option letter pen knows; anything else is "unknown option". */
+const OPTIONS: Readonly<Record<string, OptionDef>> = {
+  b: withArg((st, v) => { st.settings.blacklist = wholeNumber('-b (blacklist seconds)', v, 0); }),
+  c: withArg((st, v) => { st.settings.clientsMax = wholeNumber('-c (client table size)', v, 1); }),
+  d: flag((st) => { st.settings.debug += 1; }),
+  e: withArg((st, v) => { st.emergency = v; }),
+  B: withArg((st, v) => { st.abuse = v; }),
+  f: flag((st) => { st.settings.foreground = true; }),
+  h: flag((st) => { st.settings.hash = true; }),
+  j: withArg((st, v) => { st.settings.chroot = nonEmpty('j', v); }),
+  m: withArg((st, v) => {
+    const n = wholeNumber('-m (multi_accept)', v, -INT_MAX);
+    if (n < 1) st.warnings.push('multi_accept bumped to 1');
+    st.settings.multiAccept = Math.max(n, 1);
+  }),
+  p: withArg((st, v) => { st.settings.pidfile = nonEmpty('p', v); }),
+  q: withArg((st, v) => {
+    const n = wholeNumber('-q (listen_queue)', v, -INT_MAX);
+    if (n < 50) st.warnings.push('listen_queue bumped to 50');
+    st.settings.listenQueue = Math.max(n, 50);
+  }),
+  r: flag((st) => { st.settings.roundrobin = true; }),
+  s: flag((st) => { st.settings.stubborn = true; }),
+  t: withArg((st, v) => { st.settings.timeout = wholeNumber('-t (timeout seconds)', v, 1); }),
+  T: withArg((st, v) => { st.settings.tracking = wholeNumber('-T (tracking seconds)', v, 0); }),
+  u: withArg((st, v) => { st.settings.user = nonEmpty('u', v); }),
+  W: flag((st) => { st.settings.weight = true; }),
+  x: withArg((st, v) => { st.settings.connMax = wholeNumber('-x (connection table size)', v, 1); }),
+  X: flag((st) => { st.settings.exitEnabled = true; }),
+  P: flag((st) => { st.settings.eventBackend = 'poll'; }),
+  O: withArg((st, v) => { st.commands.push(nonEmpty('O', v)); }),
+  o: withArg((st, v) => { st.commands.push(nonEmpty('o', v)); }),
+
+  D: obsolete(false, '-D: delayed forward was removed in 0.26.0'),
+  n: obsolete(false, '-n: only non-blocking sockets since 0.26.0'),
+  Q: obsolete(false, '-Q: kqueue is already the default where available'),
+  S: obsolete(true, '-S: the server table grows dynamically since 0.28.1'),
+
+  N: flag(() => {
+    throw new PenError('PEN_ERR_UNSUPPORTED',
+      { detail: '-N is not implemented (hash without saving the server)' });
+  }),
+  i: flag(() => {
+    throw new PenError('PEN_ERR_UNSUPPORTED',
+      { detail: '-i (Windows service) is not supported on this platform' });
+  }),
+
+  // Later releases. They throw when met, so whether they take an argument does not matter.
+  C: unsupported('C', 'control socket'),
+  F: unsupported('F', 'config file'),
+  U: unsupported('U', 'UDP'),
+  H: unsupported('H', 'HTTP header insertion'),
+  E: unsupported('E', 'TLS certificate'),
+  K: unsupported('K', 'TLS key'),
+  G: unsupported('G', 'TLS CA file'),
+  A: unsupported('A', 'TLS CA directory'),
+  Z: unsupported('Z', 'TLS bug workarounds'),
+  R: unsupported('R', 'TLS client certificate'),
+  L: unsupported('L', 'TLS protocol version'),
+  l: unsupported('l', 'request log'),
+  w: unsupported('w', 'web statistics'),
+  a: unsupported('a', 'ASCII debug dumps'),
+};
+
+/** The ADDR of the last `listen ADDR` among the commands (Pen splits commands on spaces). */
+function listenFromCommands(commands: readonly string[]): string | null {
+  let addr: string | null = null;
+  for (const c of commands) {
+    const [word, arg] = c.trim().split(/ +/);
+    if (word === 'listen' && arg) addr = arg;
+  }
+  return addr;
+}
+
+/** Completes "needs an explicit port ..." when the listener gives backends no default port. */
+function noDefaultPortReason(listen: ListenSpec): string {
+  return listen.kind === 'unix' ? 'when listening on a unix socket'
+    : 'when the listen port is 0 (chosen by the OS)';
+}
+
+/**
+ * Parses pen's arguments (without the node and script names).
+ * Returns help/version requests, or the Settings plus -O/-o commands (in order, unexecuted)
+ * and warnings to print (bumped values, obsolete options). Throws PenError for every error;
+ * its exitCode is 2. `opts.servicesFile` replaces /etc/services (tests).
+ */
+export function parseArgv(argv: readonly string[], opts: PortOptions = {}): ParsedArgv {
+  const st: State = { settings: defaultSettings(), commands: [], warnings: [], emergency: null, abuse: null };
+  const positionals: string[] = [];
+
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      if (a === '--help') return { action: 'help' };
+      if (a === '--version') return { action: 'version' };
+      throw usageError(`unknown option ${a}`);
+    }
+    if (a.length < 2 || !a.startsWith('-')) {
+      positionals.push(a); // includes a lone '-', as getopt does
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const letter = a[j]!;
+      if (letter === '?') return { action: 'help' };
+      const def = Object.hasOwn(OPTIONS, letter) ? OPTIONS[letter] : undefined;
+      if (!def) throw usageError(`unknown option -${letter}`);
+      if (!def.arg) {
+        def.run(st, '');
+        continue;
+      }
+      let value: string;
+      if (j + 1 < a.length) value = a.slice(j + 1);
+      else if (i + 1 < argv.length) value = argv[++i]!;
+      else throw usageError(`option -${letter} requires an argument`);
+      def.run(st, value);
+      break;
+    }
+  }
+
+  const fromCommand = listenFromCommands(st.commands);
+  let listen: ListenSpec;
+  let backends: string[];
+  if (fromCommand !== null) {
+    listen = parseListenSpec(fromCommand, opts); // settings.listen is left to the command
+    backends = positionals;
+  } else {
+    const [first, ...rest] = positionals;
+    if (first === undefined) throw usageError('no LISTEN address given');
+    listen = parseListenSpec(first, opts);
+    st.settings.listen = first;
+    backends = rest;
+  }
+  // A backend is required unless an -O command is present: `server N address ...` may add them.
+  // The caller checks the final server list once the commands have run.
+  if (backends.length === 0 && st.commands.length === 0) {
+    throw usageError('no BACKEND given: name at least one, e.g. pen 8080 127.0.0.1:8001');
+  }
+
+  const defaultPort = listenPort(listen);
+  const ctx = { ...opts, noDefaultPort: noDefaultPortReason(listen) };
+  st.settings.servers = backends.map((b) => parseServerSpec(b, defaultPort, ctx));
+  if (st.emergency !== null) {
+    st.settings.emergency =
+      parseServerSpec(st.emergency, defaultPort, { ...ctx, role: 'emergency server (-e)' });
+  }
+  if (st.abuse !== null) {
+    st.settings.abuse = parseServerSpec(st.abuse, defaultPort, { ...ctx, role: 'abuse server (-B)' });
+  }
+  const settings = SettingsSchema.parse(st.settings); // a failure here is a bug in this file
+  return { action: 'run', settings, commands: st.commands, warnings: st.warnings };
+}

@@ -1,0 +1,120 @@
+// The Settings model: the single source of truth for pen's configuration in the control plane.
+// Every way of changing configuration (argv, -O, -F, include, penctl, HUP) produces a new
+// Settings value validated by SettingsSchema; the data plane only ever sees snapshots made from
+// it (lib/engine/to-snapshot.ts).
+import { z } from 'zod';
+import { AclListsSchema, emptyAcls } from './acl.js';
+
+const int = (min: number, max = 2 ** 31 - 1) => z.number().int().min(min).max(max);
+
+/** A backend (or the emergency / abuse server) as written by the operator. */
+export const ServerSchema = z.object({
+  /** Host name, IPv4 or IPv6 literal (no brackets), or a unix-socket path (contains '/'). */
+  host: z.string().min(1),
+  /** 1..65535; a unix-socket path carries 0. An omitted port is filled with the listen port. */
+  port: int(0, 65535),
+  /** Soft limit of connections; 0 = unlimited. */
+  maxc: int(0),
+  /** Hard limit for returning (sticky) clients; only meaningful when > maxc. */
+  hard: int(0),
+  weight: int(0),
+  prio: int(0),
+  /** Per-server ACL list 0..9 (checked at connect time; 0 = empty list = permit all). */
+  acl: int(0, 9),
+});
+export type Server = z.infer<typeof ServerSchema>;
+
+export const TcpFastclose = z.enum(['off', 'up', 'down', 'both']);
+export const EventBackend = z.enum(['default', 'epoll', 'poll', 'kqueue']);
+
+export const SettingsSchema = z.object({
+  /** LISTEN as the operator wrote it: port, host:port, [v6]:port, :::port or a unix path. */
+  listen: z.string().nullable(),
+  servers: z.array(ServerSchema),
+  emergency: ServerSchema.nullable(),
+  abuse: ServerSchema.nullable(),
+
+  // Selection flags, Pen's model: precedence prio > weight > hash > roundrobin;
+  // client tracking is on whenever roundrobin is off.
+  roundrobin: z.boolean(),
+  hash: z.boolean(),
+  stubborn: z.boolean(),
+  weight: z.boolean(),
+  prio: z.boolean(),
+
+  tracking: int(0), //          -T seconds a client stays known; 0 = forever
+  blacklist: int(0), //         -b seconds a failed server is skipped
+  clientsMax: int(1), //        -c client table size
+  connMax: int(1), //           -x connection limit
+  multiAccept: int(1), //       -m accepts per listener wake-up
+  listenQueue: int(1), //       -q listen() backlog
+  timeout: int(1), //           -t backend connect timeout, seconds
+  pendingMax: int(1), //        pending_max: backend connects in flight at once
+  idleTimeout: int(0), //       idle_timeout seconds; 0 = off
+  tcpNodelay: z.boolean(),
+  tcpFastclose: TcpFastclose,
+  keepalive: z.boolean(),
+  eventBackend: EventBackend, // -P = poll
+
+  foreground: z.boolean(), //   -f
+  pidfile: z.string().nullable(), // -p
+  user: z.string().nullable(), //   -u
+  chroot: z.string().nullable(), // -j
+  debug: int(0), //             -d (repeatable)
+  exitEnabled: z.boolean(), //  -X
+
+  // Control plane (lib/control/).
+  /** ACL lists 0..9 (lib/config/acl.ts); an empty list permits everyone. */
+  acls: AclListsSchema,
+  clientAcl: int(0, 9), //      client_acl: admission list; denied clients go to -B or are closed
+  controlAcl: int(0, 9), //     control_acl: who may use the control socket
+  control: z.string().nullable(), // -C as written: [host:]port, [v6]:port or a unix path
+  configFile: z.string().nullable(), // -F: read at start-up and on HUP; `write`'s default file
+  source: z.string().nullable(), //   source: IP literal that backend sockets bind to
+  abortOnError: z.boolean(), //       abort_on_error: fatal errors abort() (core) instead of exit
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** Pen's compiled-in defaults (spec/cli.md option table). */
+export const DEFAULTS: Settings = Object.freeze({
+  listen: null,
+  servers: [],
+  emergency: null,
+  abuse: null,
+  roundrobin: false,
+  hash: false,
+  stubborn: false,
+  weight: false,
+  prio: false,
+  tracking: 0,
+  blacklist: 30,
+  clientsMax: 2048,
+  connMax: 500,
+  multiAccept: 100,
+  listenQueue: 500,
+  timeout: 3,
+  pendingMax: 100,
+  idleTimeout: 0,
+  tcpNodelay: false,
+  tcpFastclose: 'off',
+  keepalive: false,
+  eventBackend: 'default',
+  foreground: false,
+  pidfile: null,
+  user: null,
+  chroot: null,
+  debug: 0,
+  exitEnabled: false,
+  acls: emptyAcls(),
+  clientAcl: 0,
+  controlAcl: 0,
+  control: null,
+  configFile: null,
+  source: null,
+  abortOnError: false,
+}) as Settings;
+
+/** A fresh, mutable copy of the defaults. */
+export function defaultSettings(): Settings {
+  return structuredClone(DEFAULTS);
+}

@@ -1,0 +1,69 @@
+// The `pen --help` text. It starts with "usage:" like Pen's and substitutes the compiled-in
+// defaults from settings.ts. Options marked "(not supported yet)" are refused by argv.ts;
+// man/pen.1 says the same things at length (a unit test keeps the option letters in step).
+import { DEFAULTS } from './settings.js';
+
+const LATER = '(not supported yet)';
+
+/** The help text, ending in a newline. */
+export function usageText(): string {
+  const d = DEFAULTS;
+  return `usage:
+  pen [options] LISTEN BACKEND [BACKEND ...]
+
+  LISTEN   port | host:port | [host]:port | ::1:port | /unix/path
+  BACKEND  host[:port[:maxc[:hard[:weight[:prio]]]]]  ([ipv6]:port... for IPv6; /unix/path)
+           port defaults to the listen port; maxc, hard, weight, prio default to 0
+
+  -B host:port    abuse server for clients denied by the client ACL
+  -C port|/path   control socket ${LATER}
+  -F file         configuration file of control commands ${LATER}
+  -H              add X-Forwarded-For header to HTTP requests ${LATER}
+  -O command      run a control command at start-up (repeatable)
+  -P              use the poll() event backend
+  -Q              obsolete: kqueue is already the default where available
+  -S N            obsolete: the server table grows dynamically
+  -T sec          client tracking time; 0 = forever [${d.tracking}]
+  -U              UDP mode ${LATER}
+  -W              weight-based server selection
+  -X              enable the exit control command
+  -a              debug dumps as text instead of hex ${LATER}
+  -b sec          blacklist time of a failed server [${d.blacklist}]
+  -c N            client table size [${d.clientsMax}]
+  -d              debugging on (repeat for more)
+  -D              obsolete: delayed forward was removed
+  -e host:port    emergency server, used when no other server can be
+  -f              stay in the foreground
+  -h              hash-based server selection (not help)
+  -i name         Windows service (not supported on this platform)
+  -j dir          chroot into dir
+  -l file         request log ${LATER}
+  -m N            accept up to N connections per wake-up [${d.multiAccept}]; minimum 1
+  -o command      same as -O
+  -n              obsolete: sockets are always non-blocking
+  -N              hash without saving the server (not implemented)
+  -p file         write the process id to file
+  -q N            listen queue length [${d.listenQueue}]; minimum 50
+  -r              roundrobin: do not send returning clients to their last server
+  -s              stubborn: never fail over to another server
+  -t sec          connect timeout in seconds [${d.timeout}]; minimum 1
+  -u user         run as user
+  -w file         HTML statistics file ${LATER}
+  -x N            connection table size [${d.connMax}]
+  -E certfile     TLS certificate ${LATER}
+  -K keyfile      TLS private key ${LATER}
+  -G cacertfile   TLS CA certificate file ${LATER}
+  -A cacertdir    TLS CA certificate directory ${LATER}
+  -Z              TLS bug workarounds ${LATER}
+  -R              require TLS client certificates ${LATER}
+  -L protocol     TLS protocol version ${LATER}
+  -?, --help      this text
+  --version       print the version
+
+examples:
+  pen 80 www1:8080 www2:8080
+  pen -f -r 8080 127.0.0.1:8001 127.0.0.1:8002
+  pen smtp mailhost1:smtp mailhost2:25 mailhost3
+  pen -e backup:8080 [::1]:8080 www1:8080:100 www2:8080:100
+`;
+}

@@ -1,0 +1,61 @@
+// The control plane's handle on the data plane: one native Engine, the settings it runs on,
+// and the listener. Turns Settings into snapshots and listen strings into sockets; relays the
+// data plane's event batches to the logger. JS thread only.
+import { PenError } from '../errors.js';
+import { listenPort, parseListenSpec, type ListenSpec as ParsedListen } from '../config/listen-spec.js';
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../log/debug.js';
+import { loadAddon, type NativeEngine, type NativeEvent, type ListenSpec } from './native.js';
+import { resolveEndpoint, toSnapshot } from './to-snapshot.js';
+
+export class Engine {
+  readonly native: NativeEngine;
+  /** The listener as bound: its unix path (to unlink at exit) or its real port. */
+  listening: { path: string | null; port: number } | null = null;
+
+  /** Loads the addon and starts the data-plane thread (nothing is listening yet). */
+  constructor(private readonly logger: Logger, poller: Settings['eventBackend'] = 'default') {
+    const addon = loadAddon();
+    this.native = new addon.Engine({ poller });
+    this.native.onEvents((batch) => this.onEvents(batch));
+  }
+
+  /** Validated settings -> snapshot -> data plane (takes effect at its next loop turn). */
+  async apply(settings: Settings): Promise<void> {
+    this.native.configure(await toSnapshot(settings));
+  }
+
+  /**
+   * Opens the listener described by `spec` (Pen's LISTEN syntax) and hands it to the data
+   * plane, which closes the previous one. Throws PenError (PEN_ERR_LISTEN_SPEC, _RESOLVE,
+   * _BIND) and keeps the old listener on failure.
+   */
+  async listen(spec: string, settings: Settings): Promise<void> {
+    const parsed = parseListenSpec(spec);
+    const ls = await listenEndpoint(parsed, settings);
+    try {
+      const info = this.native.listen(ls);
+      this.listening = { path: parsed.kind === 'unix' ? parsed.path : null, port: info.port };
+    } catch (err) {
+      const m = /^cannot listen on (.*?): (.*)$/.exec((err as Error).message);
+      throw new PenError('PEN_ERR_BIND', { address: m?.[1] ?? spec, reason: m?.[2] ?? (err as Error).message });
+    }
+  }
+
+  close(): void {
+    this.native.close();
+  }
+
+  private onEvents(batch: NativeEvent[]): void {
+    for (const e of batch) {
+      if (e.kind === 'log') this.logger.log(e.level, e.message);
+      else this.logger.log(e.up ? 1 : 0, e.up ? `server ${e.server} is back: ${e.reason}` : `${e.reason}; server blacklisted`);
+    }
+  }
+}
+
+async function listenEndpoint(p: ParsedListen, s: Settings): Promise<ListenSpec> {
+  const common = { backlog: s.listenQueue, tcpNodelay: s.tcpNodelay };
+  if (p.kind === 'unix') return { ...(await resolveEndpoint(p.path, 0)), ...common };
+  return { ...(await resolveEndpoint(p.host ?? '0.0.0.0', listenPort(p))), ...common };
+}

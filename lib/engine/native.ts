@@ -1,0 +1,176 @@
+// The typed surface of the C++ addon: the only module that loads the .node file.
+// Every member here has exactly one implementation in native/addon.cc (Js<Name>); the
+// conformance test test/conformance/abi.test.ts keeps the two lists equal.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+
+/** Must equal kAbiVersion in native/snapshot.h. Bump both when a shape below changes. */
+export const ABI_VERSION = 1;
+
+/** Address family codes shared with native/net/addr.h. */
+export const FAMILY = { unset: 0, inet: 4, inet6: 6, unix: 1 } as const;
+export type FamilyCode = (typeof FAMILY)[keyof typeof FAMILY];
+
+/** A resolved endpoint: addr is 4 or 16 bytes in network order; path is set for unix. */
+export interface SnapshotEndpoint {
+  family: FamilyCode;
+  addr: Buffer;
+  path: string;
+  port: number;
+}
+
+export interface SnapshotServer extends SnapshotEndpoint {
+  maxc: number;
+  hard: number;
+  weight: number;
+  prio: number;
+  acl: number;
+}
+
+/** tcp_fastclose codes: close both sockets when ... has sent EOF. */
+export const FASTCLOSE = { off: 0, up: 1, down: 2, both: 3 } as const;
+
+/** Immutable configuration the data plane swaps in at its next loop turn. */
+export interface Snapshot {
+  abi: number;
+  servers: SnapshotServer[];
+  emergency: SnapshotServer | null;
+  abuse: SnapshotServer | null;
+  /** A name from algorithms(): the initial choice for clients without a remembered server. */
+  algorithm: string;
+  /** Client tracking: returning clients go back to their last server. */
+  track: boolean;
+  /** hash: mix the client port into the hash (Pen does this when roundrobin is on). */
+  hashPort: boolean;
+  stubborn: boolean;
+  trackingSec: number;
+  blacklistSec: number;
+  clientsMax: number;
+  connMax: number;
+  multiAccept: number;
+  timeoutMs: number;
+  pendingMax: number;
+  idleTimeoutSec: number;
+  tcpNodelay: boolean;
+  fastclose: number;
+  keepalive: boolean;
+  /** Debug level: the data plane builds no log record above it. */
+  debug: number;
+}
+
+export interface ListenSpec extends SnapshotEndpoint {
+  backlog: number;
+  tcpNodelay: boolean;
+}
+
+export interface ListenInfo {
+  /** The bound port (useful when 0 was asked for); 0 for unix sockets. */
+  port: number;
+}
+
+/** Counters; the typed arrays are indexed by server (regular servers, then emergency, abuse). */
+export interface NativeStats {
+  accepted: bigint;
+  active: number;
+  pending: number;
+  refused: bigint;
+  conn: BigUint64Array;
+  sx: BigUint64Array;
+  rx: BigUint64Array;
+  /** Epoch milliseconds until which the server is blacklisted; 0 = not blacklisted. */
+  blacklistedUntil: Float64Array;
+}
+
+export interface NativeConnection {
+  id: number;
+  /** Pen's state bitmask: 1 connecting, 2 connected, 4 EOF from server, 8 EOF from client. */
+  state: number;
+  downfd: number;
+  upfd: number;
+  client: string;
+  server: number;
+  initial: number;
+}
+
+export interface NativeClient {
+  address: string;
+  server: number;
+  connects: number;
+  sx: bigint;
+  rx: bigint;
+  lastSeenMs: number;
+}
+
+/** One record handed over by the data plane; events always arrive in arrays (batches). */
+export type NativeEvent =
+  | { kind: 'log'; level: number; message: string }
+  | { kind: 'server'; server: number; up: boolean; reason: string };
+
+export interface NativeEngine {
+  configure(snapshot: Snapshot): void;
+  /** Opens (or replaces) the listener synchronously; throws an Error naming the address on failure. */
+  listen(spec: ListenSpec): ListenInfo;
+  /** Blacklist server for seconds from now (0 clears it). */
+  blacklist(server: number, seconds: number): void;
+  /** Returns false when no connection has that id. */
+  closeConnection(id: number): boolean;
+  stats(): NativeStats;
+  connections(): NativeConnection[];
+  clients(sinceSeconds: number): NativeClient[];
+  onEvents(cb: (batch: NativeEvent[]) => void): void;
+  /** Stops the worker, closes every socket; the engine is unusable afterwards. */
+  close(): void;
+}
+
+export interface NativeAddon {
+  abiVersion: number;
+  algorithms(): string[];
+  pollers(): string[];
+  Engine: new (options: { poller: string }) => NativeEngine;
+  /** chroot(2) + chdir("/"); throws with errno text. */
+  chroot(dir: string): void;
+  /** Debug hook: what decode.cc understood of a snapshot, as plain data. */
+  _decodeEcho(snapshot: Snapshot): unknown;
+}
+
+/** The package root (works from lib/ via a loader and from dist/lib/). */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('pen: cannot find the package root');
+    dir = up;
+  }
+  return dir;
+}
+
+let cached: NativeAddon | null = null;
+
+/** Loads the addon once; explains how to build it when it is missing or stale. */
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  let addon: NativeAddon;
+  try {
+    addon = require('node-gyp-build')(packageRoot()) as NativeAddon;
+  } catch (err) {
+    const e = new Error(
+      `pen: the native data plane is not built (${(err as Error).message.split('\n')[0]}).\n` +
+        'Build it with: npm run build:native',
+    );
+    (e as NodeJS.ErrnoException).code = 'PEN_ERR_ADDON';
+    throw e;
+  }
+  if (addon.abiVersion !== ABI_VERSION) {
+    const e = new Error(
+      `pen: the native addon speaks ABI ${addon.abiVersion}, this control plane ABI ${ABI_VERSION}.\n` +
+        'Rebuild it with: npm run build:native',
+    );
+    (e as NodeJS.ErrnoException).code = 'PEN_ERR_ADDON';
+    throw e;
+  }
+  cached = addon;
+  return addon;
+}

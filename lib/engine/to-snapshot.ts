@@ -1,0 +1,86 @@
+// Settings -> the plain-data Snapshot the data plane runs on. Host names are resolved here,
+// once (as Pen does at start-up and on `server N address`), so the data plane never blocks
+// on DNS.
+import dns from 'node:dns/promises';
+import net from 'node:net';
+
+import { algorithmOf } from '../config/algorithms.js';
+import { PenError } from '../errors.js';
+import type { Server, Settings } from '../config/settings.js';
+import { ABI_VERSION, FAMILY, FASTCLOSE, type Snapshot, type SnapshotEndpoint, type SnapshotServer } from './native.js';
+
+/** Packs an IPv4/IPv6 literal into network-order bytes. */
+export function packIp(ip: string): { family: 4 | 6; addr: Buffer } {
+  if (net.isIPv4(ip)) return { family: 4, addr: Buffer.from(ip.split('.').map(Number)) };
+  const sa = new net.SocketAddress({ address: ip, family: 'ipv6' });
+  return { family: 6, addr: ipv6Bytes(sa.address) };
+}
+
+function ipv6Bytes(ip: string): Buffer {
+  let [head, tail] = ip.includes('::') ? ip.split('::') : [ip, null];
+  const parse = (s: string | null): number[] => {
+    if (!s) return [];
+    const out: number[] = [];
+    for (const part of s.split(':')) {
+      if (part.includes('.')) {
+        const v4 = part.split('.').map(Number);
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else out.push(parseInt(part, 16));
+    }
+    return out;
+  };
+  const h = parse(head), t = parse(tail);
+  const words = tail === null ? h : [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+  const b = Buffer.alloc(16);
+  words.forEach((w, i) => b.writeUInt16BE(w, i * 2));
+  return b;
+}
+
+/**
+ * Resolves a host (name, IPv4/IPv6 literal, or unix path containing '/') and port into an
+ * endpoint. Throws PenError PEN_ERR_RESOLVE naming the host when it cannot be resolved.
+ */
+export async function resolveEndpoint(host: string, port: number): Promise<SnapshotEndpoint> {
+  if (host.includes('/')) return { family: FAMILY.unix, addr: Buffer.alloc(0), path: host, port: 0 };
+  let ip = host;
+  if (!net.isIP(host)) {
+    try {
+      ip = (await dns.lookup(host)).address;
+    } catch {
+      throw new PenError('PEN_ERR_RESOLVE', { host });
+    }
+  }
+  const { family, addr } = packIp(ip);
+  return { family, addr, path: '', port };
+}
+
+async function server(s: Server): Promise<SnapshotServer> {
+  const ep = await resolveEndpoint(s.host, s.port);
+  return { ...ep, maxc: s.maxc, hard: s.hard, weight: s.weight, prio: s.prio, acl: s.acl };
+}
+
+/** Builds the complete snapshot for settings (resolving every server address). */
+export async function toSnapshot(s: Settings): Promise<Snapshot> {
+  return {
+    abi: ABI_VERSION,
+    servers: await Promise.all(s.servers.map(server)),
+    emergency: s.emergency ? await server(s.emergency) : null,
+    abuse: s.abuse ? await server(s.abuse) : null,
+    algorithm: algorithmOf(s),
+    track: !s.roundrobin,
+    hashPort: s.roundrobin && s.hash,
+    stubborn: s.stubborn,
+    trackingSec: s.tracking,
+    blacklistSec: s.blacklist,
+    clientsMax: s.clientsMax,
+    connMax: s.connMax,
+    multiAccept: s.multiAccept,
+    timeoutMs: s.timeout * 1000,
+    pendingMax: s.pendingMax,
+    idleTimeoutSec: s.idleTimeout,
+    tcpNodelay: s.tcpNodelay,
+    fastclose: FASTCLOSE[s.tcpFastclose],
+    keepalive: s.keepalive,
+    debug: s.debug,
+  };
+}

@@ -1,0 +1,263 @@
+// The N-API surface of the data plane: the Engine wrapper and the module functions, exactly
+// the members declared in lib/engine/native.ts (NativeEngine, NativeAddon). JS <-> C++
+// conversion only; every decision lives behind engine.h. JS thread only.
+#include <napi.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "balance/algorithm.h"
+#include "decode.h"
+#include "engine.h"
+#include "net/socket.h"
+
+namespace pen {
+namespace {
+
+Napi::Error errnoError(Napi::Env env, const std::string& what, const char* code) {
+  Napi::Error e = Napi::Error::New(env, what);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+class JsEngine : public Napi::ObjectWrap<JsEngine> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Engine",
+                       {
+                           InstanceMethod<&JsEngine::JsConfigure>("configure"),
+                           InstanceMethod<&JsEngine::JsListen>("listen"),
+                           InstanceMethod<&JsEngine::JsBlacklist>("blacklist"),
+                           InstanceMethod<&JsEngine::JsCloseConnection>("closeConnection"),
+                           InstanceMethod<&JsEngine::JsStats>("stats"),
+                           InstanceMethod<&JsEngine::JsConnections>("connections"),
+                           InstanceMethod<&JsEngine::JsClients>("clients"),
+                           InstanceMethod<&JsEngine::JsOnEvents>("onEvents"),
+                           InstanceMethod<&JsEngine::JsClose>("close"),
+                       });
+  }
+
+  /* new Engine({ poller: "default" | "epoll" | "kqueue" | "poll" }) */
+  explicit JsEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEngine>(info) {
+    Napi::Env env = info.Env();
+    std::string name = "default";
+    if (info.Length() > 0 && info[0].IsObject()) {
+      Napi::Value p = info[0].As<Napi::Object>().Get("poller");
+      if (p.IsString()) name = p.As<Napi::String>().Utf8Value();
+    }
+    auto poller = loop::makePoller(name);
+    if (!poller) throw errnoError(env, "event backend '" + name + "' is not available on this system", "PEN_ERR_POLLER");
+    engine_ = std::make_unique<Engine>(std::move(poller), events_);
+    std::string err;
+    if (!engine_->start(err)) throw errnoError(env, "cannot start the data plane: " + err, "PEN_ERR_ENGINE");
+    env.AddCleanupHook(&JsEngine::Cleanup, this);
+  }
+
+  ~JsEngine() override { shutdown(); }
+
+ private:
+  static void Cleanup(JsEngine* self) { self->shutdown(); }
+
+  void shutdown() {
+    if (engine_) {
+      engine_->stop();
+      engine_.reset();
+    }
+    if (tsfn_) {
+      tsfn_.Release();
+      tsfn_ = Napi::ThreadSafeFunction();
+    }
+  }
+
+  Engine& live(Napi::Env env) {
+    if (!engine_) throw errnoError(env, "the engine is closed", "PEN_ERR_CLOSED");
+    return *engine_;
+  }
+
+  Napi::Value JsConfigure(const Napi::CallbackInfo& info) {
+    auto snap = std::make_shared<const Snapshot>(decode::snapshot(info[0]));
+    live(info.Env()).configure(std::move(snap));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value JsListen(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Engine& e = live(env);
+    ListenSpec spec = decode::listenSpec(info[0]);
+    std::string err;
+    int fd = net::openListener(spec.addr, spec.backlog, spec.nodelay, err);
+    std::string where = spec.addr.family() == AF_UNIX ? spec.addr.host() : spec.addr.host() + ":" + std::to_string(spec.addr.port());
+    if (fd < 0) throw errnoError(env, "cannot listen on " + where + ": " + err, "PEN_ERR_BIND");
+    net::Addr bound;
+    bound.len = sizeof bound.ss;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&bound.ss), &bound.len);
+    e.setListener(fd);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("port", bound.port());
+    return o;
+  }
+
+  Napi::Value JsBlacklist(const Napi::CallbackInfo& info) {
+    live(info.Env()).blacklist(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value JsCloseConnection(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), live(info.Env()).closeConnection(info[0].As<Napi::Number>().Uint32Value()));
+  }
+
+  Napi::Value JsStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Stats s = live(env).stats();
+    size_t n = s.servers.size();
+    auto conn = Napi::BigUint64Array::New(env, n), sx = Napi::BigUint64Array::New(env, n),
+         rx = Napi::BigUint64Array::New(env, n);
+    auto until = Napi::Float64Array::New(env, n);
+    for (size_t i = 0; i < n; i++) {
+      conn[i] = uint64_t(s.servers[i].conn);
+      sx[i] = s.servers[i].sx;
+      rx[i] = s.servers[i].rx;
+      until[i] = s.blacklistedUntilWallMs[i];
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("accepted", Napi::BigInt::New(env, s.accepted));
+    o.Set("active", s.active);
+    o.Set("pending", s.pending);
+    o.Set("refused", Napi::BigInt::New(env, s.refused));
+    o.Set("conn", conn);
+    o.Set("sx", sx);
+    o.Set("rx", rx);
+    o.Set("blacklistedUntil", until);
+    return o;
+  }
+
+  Napi::Value JsConnections(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto list = live(env).connections();
+    Napi::Array arr = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) {
+      const ConnInfo& c = list[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("id", c.id);
+      o.Set("state", c.state);
+      o.Set("downfd", c.downfd);
+      o.Set("upfd", c.upfd);
+      o.Set("client", c.client);
+      o.Set("server", c.server);
+      o.Set("initial", c.initial);
+      arr.Set(uint32_t(i), o);
+    }
+    return arr;
+  }
+
+  Napi::Value JsClients(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto list = live(env).clients(info[0].As<Napi::Number>().Int32Value());
+    Napi::Array arr = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); i++) {
+      const ClientInfo& c = list[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("address", c.address);
+      o.Set("server", c.server);
+      o.Set("connects", double(c.connects));
+      o.Set("sx", Napi::BigInt::New(env, c.sx));
+      o.Set("rx", Napi::BigInt::New(env, c.rx));
+      o.Set("lastSeenMs", c.lastSeenWallMs);
+      arr.Set(uint32_t(i), o);
+    }
+    return arr;
+  }
+
+  /* onEvents(cb): cb(batch) is called on the JS thread with every record queued since the
+     last call; at most one call is in flight. Keeps the process alive until close(). */
+  Napi::Value JsOnEvents(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    live(env);
+    if (tsfn_) throw errnoError(env, "onEvents was already called", "PEN_ERR_EVENTS");
+    tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "pen-events", 0, 1);
+    events_.setNotify([this] { return tsfn_.NonBlockingCall(this, &JsEngine::Deliver) == napi_ok; });
+    return env.Undefined();
+  }
+
+  static void Deliver(Napi::Env env, Napi::Function cb, JsEngine* self) {
+    uint64_t dropped = 0;
+    auto records = self->events_.drain(dropped);
+    Napi::Array arr = Napi::Array::New(env);
+    uint32_t k = 0;
+    if (dropped) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("kind", "log");
+      o.Set("level", 0);
+      o.Set("message", std::to_string(dropped) + " data-plane records were dropped (JavaScript fell behind)");
+      arr.Set(k++, o);
+    }
+    for (const auto& r : records) {
+      Napi::Object o = Napi::Object::New(env);
+      if (r.kind == events::Record::kLog) {
+        o.Set("kind", "log");
+        o.Set("level", r.level);
+        o.Set("message", r.text);
+      } else {
+        o.Set("kind", "server");
+        o.Set("server", r.server);
+        o.Set("up", r.up);
+        o.Set("reason", r.text);
+      }
+      arr.Set(k++, o);
+    }
+    if (k) cb.Call({arr});
+  }
+
+  Napi::Value JsClose(const Napi::CallbackInfo& info) {
+    shutdown();
+    return info.Env().Undefined();
+  }
+
+  events::Queue events_;
+  std::unique_ptr<Engine> engine_;
+  Napi::ThreadSafeFunction tsfn_;
+};
+
+Napi::Value JsAlgorithms(const Napi::CallbackInfo& info) {
+  const auto& table = balance::algorithms();
+  Napi::Array arr = Napi::Array::New(info.Env(), table.size());
+  for (size_t i = 0; i < table.size(); i++) arr.Set(uint32_t(i), table[i].name);
+  return arr;
+}
+
+Napi::Value JsPollers(const Napi::CallbackInfo& info) {
+  auto names = loop::pollerNames();
+  Napi::Array arr = Napi::Array::New(info.Env(), names.size());
+  for (size_t i = 0; i < names.size(); i++) arr.Set(uint32_t(i), names[i]);
+  return arr;
+}
+
+Napi::Value JsChroot(const Napi::CallbackInfo& info) {
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  if (chroot(dir.c_str()) < 0 || chdir("/") < 0)
+    throw errnoError(info.Env(), "chroot " + dir + ": " + strerror(errno), "PEN_ERR_CHROOT");
+  return info.Env().Undefined();
+}
+
+Napi::Value JsDecodeEcho(const Napi::CallbackInfo& info) {
+  return decode::encode(info.Env(), decode::snapshot(info[0]));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", kAbiVersion);
+  exports.Set("algorithms", Napi::Function::New<JsAlgorithms>(env, "algorithms"));
+  exports.Set("pollers", Napi::Function::New<JsPollers>(env, "pollers"));
+  exports.Set("Engine", JsEngine::Init(env));
+  exports.Set("chroot", Napi::Function::New<JsChroot>(env, "chroot"));
+  exports.Set("_decodeEcho", Napi::Function::New<JsDecodeEcho>(env, "_decodeEcho"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace pen
+
+static Napi::Object PenInit(Napi::Env env, Napi::Object exports) { return pen::Init(env, exports); }
+NODE_API_MODULE(pen_native, PenInit)

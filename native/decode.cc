@@ -1,0 +1,177 @@
+#include "decode.h"
+
+#include <arpa/inet.h>
+
+#include "balance/algorithm.h"
+
+namespace pen::decode {
+namespace {
+
+[[noreturn]] void fail(Napi::Env env, const std::string& path, const std::string& what) {
+  Napi::Error e = Napi::TypeError::New(env, "invalid snapshot field " + path + ": " + what);
+  e.Set("code", Napi::String::New(env, "PEN_ERR_SNAPSHOT"));
+  throw e;
+}
+
+Napi::Object object(const Napi::Value& v, const std::string& path) {
+  if (!v.IsObject() || v.IsArray()) fail(v.Env(), path, "expected an object");
+  return v.As<Napi::Object>();
+}
+
+int integer(const Napi::Object& o, const char* key, const std::string& path, long long min, long long max) {
+  Napi::Value v = o.Get(key);
+  std::string p = path.empty() ? key : path + "." + key;
+  if (!v.IsNumber()) fail(o.Env(), p, "expected a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != double((long long)d) || d < double(min) || d > double(max))
+    fail(o.Env(), p, "expected a whole number in " + std::to_string(min) + ".." + std::to_string(max));
+  return int(d);
+}
+
+bool boolean(const Napi::Object& o, const char* key, const std::string& path) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsBoolean()) fail(o.Env(), path.empty() ? key : path + "." + key, "expected a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string string(const Napi::Object& o, const char* key, const std::string& path) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsString()) fail(o.Env(), path.empty() ? key : path + "." + key, "expected a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+/* {family, addr: Buffer, path, port} -> Addr */
+net::Addr endpoint(const Napi::Object& o, const std::string& path) {
+  int family = integer(o, "family", path, 0, 6);
+  Napi::Value a = o.Get("addr");
+  if (!a.IsBuffer()) fail(o.Env(), path + ".addr", "expected a Buffer");
+  auto buf = a.As<Napi::Buffer<uint8_t>>();
+  std::string p = string(o, "path", path);
+  int port = integer(o, "port", path, 0, 65535);
+  net::Addr addr;
+  if (!addr.set(family, buf.Data(), buf.Length(), p, port))
+    fail(o.Env(), path, "family " + std::to_string(family) + " does not fit addr/path");
+  return addr;
+}
+
+ServerConf server(const Napi::Value& v, const std::string& path) {
+  Napi::Object o = object(v, path);
+  ServerConf s;
+  s.addr = endpoint(o, path);
+  s.maxc = integer(o, "maxc", path, 0, INT32_MAX);
+  s.hard = integer(o, "hard", path, 0, INT32_MAX);
+  s.weight = integer(o, "weight", path, 0, INT32_MAX);
+  s.prio = integer(o, "prio", path, 0, INT32_MAX);
+  s.acl = integer(o, "acl", path, 0, 9);
+  return s;
+}
+
+Napi::Object encodeEndpoint(Napi::Env env, const net::Addr& a) {
+  Napi::Object o = Napi::Object::New(env);
+  int code = net::kUnset;
+  Napi::Buffer<uint8_t> bytes = Napi::Buffer<uint8_t>::New(env, 0);
+  std::string path;
+  if (a.family() == AF_INET) {
+    code = net::kInet;
+    bytes = Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr), 4);
+  } else if (a.family() == AF_INET6) {
+    code = net::kInet6;
+    bytes = Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr), 16);
+  } else if (a.family() == AF_UNIX) {
+    code = net::kUnix;
+    path = a.host();
+  }
+  o.Set("family", code);
+  o.Set("addr", bytes);
+  o.Set("path", path);
+  o.Set("port", a.port());
+  return o;
+}
+
+Napi::Value encodeServer(Napi::Env env, const ServerConf& s) {
+  Napi::Object o = encodeEndpoint(env, s.addr);
+  o.Set("maxc", s.maxc);
+  o.Set("hard", s.hard);
+  o.Set("weight", s.weight);
+  o.Set("prio", s.prio);
+  o.Set("acl", s.acl);
+  return o;
+}
+
+}  // namespace
+
+Snapshot snapshot(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  Napi::Object o = object(v, "snapshot");
+  if (integer(o, "abi", "", 0, 1 << 30) != kAbiVersion)
+    fail(env, "abi", "this addon speaks ABI " + std::to_string(kAbiVersion));
+  Snapshot s;
+  Napi::Value list = o.Get("servers");
+  if (!list.IsArray()) fail(env, "servers", "expected an array");
+  Napi::Array arr = list.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) s.servers.push_back(server(arr.Get(i), "servers[" + std::to_string(i) + "]"));
+  for (const char* key : {"emergency", "abuse"}) {
+    Napi::Value e = o.Get(key);
+    if (e.IsNull()) continue;
+    ServerConf sc = server(e, key);
+    if (key[0] == 'e') s.emergency = sc, s.hasEmergency = true;
+    else s.abuse = sc, s.hasAbuse = true;
+  }
+  s.algorithm = string(o, "algorithm", "");
+  if (!balance::makeAlgorithm(s.algorithm)) fail(env, "algorithm", "unknown algorithm '" + s.algorithm + "'");
+  s.track = boolean(o, "track", "");
+  s.hashPort = boolean(o, "hashPort", "");
+  s.stubborn = boolean(o, "stubborn", "");
+  s.trackingSec = integer(o, "trackingSec", "", 0, INT32_MAX);
+  s.blacklistSec = integer(o, "blacklistSec", "", 0, INT32_MAX);
+  s.clientsMax = integer(o, "clientsMax", "", 1, INT32_MAX);
+  s.connMax = integer(o, "connMax", "", 1, INT32_MAX);
+  s.multiAccept = integer(o, "multiAccept", "", 1, INT32_MAX);
+  s.timeoutMs = integer(o, "timeoutMs", "", 1, INT32_MAX);
+  s.pendingMax = integer(o, "pendingMax", "", 1, INT32_MAX);
+  s.idleTimeoutSec = integer(o, "idleTimeoutSec", "", 0, INT32_MAX);
+  s.tcpNodelay = boolean(o, "tcpNodelay", "");
+  s.fastclose = Fastclose(integer(o, "fastclose", "", 0, 3));
+  s.keepalive = boolean(o, "keepalive", "");
+  s.debug = integer(o, "debug", "", 0, 1000);
+  return s;
+}
+
+ListenSpec listenSpec(const Napi::Value& v) {
+  Napi::Object o = object(v, "listen");
+  ListenSpec l;
+  l.addr = endpoint(o, "listen");
+  if (l.addr.family() == AF_UNSPEC) fail(v.Env(), "listen.family", "a listener needs an address");
+  l.backlog = integer(o, "backlog", "listen", 1, INT32_MAX);
+  l.nodelay = boolean(o, "tcpNodelay", "listen");
+  return l;
+}
+
+Napi::Object encode(Napi::Env env, const Snapshot& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("abi", kAbiVersion);
+  Napi::Array arr = Napi::Array::New(env, s.servers.size());
+  for (size_t i = 0; i < s.servers.size(); i++) arr.Set(uint32_t(i), encodeServer(env, s.servers[i]));
+  o.Set("servers", arr);
+  o.Set("emergency", s.hasEmergency ? encodeServer(env, s.emergency) : env.Null());
+  o.Set("abuse", s.hasAbuse ? encodeServer(env, s.abuse) : env.Null());
+  o.Set("algorithm", s.algorithm);
+  o.Set("track", s.track);
+  o.Set("hashPort", s.hashPort);
+  o.Set("stubborn", s.stubborn);
+  o.Set("trackingSec", s.trackingSec);
+  o.Set("blacklistSec", s.blacklistSec);
+  o.Set("clientsMax", s.clientsMax);
+  o.Set("connMax", s.connMax);
+  o.Set("multiAccept", s.multiAccept);
+  o.Set("timeoutMs", s.timeoutMs);
+  o.Set("pendingMax", s.pendingMax);
+  o.Set("idleTimeoutSec", s.idleTimeoutSec);
+  o.Set("tcpNodelay", s.tcpNodelay);
+  o.Set("fastclose", int(s.fastclose));
+  o.Set("keepalive", s.keepalive);
+  o.Set("debug", s.debug);
+  return o;
+}
+
+}  // namespace pen::decode

@@ -1,0 +1,41 @@
+// One poller interface; one file per OS mechanism (epoll.cc, kqueue.cc, poll.cc).
+// Semantics are level-triggered everywhere. Hang-up and error conditions are always
+// reported (they cannot be masked), so callers remove an fd they do not want to hear from.
+// Thread: a Poller is used by its worker thread only.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pen::loop {
+
+enum : uint32_t { kRead = 1, kWrite = 2, kHup = 4, kError = 8 };
+
+struct Event {
+  uint64_t token;   // what the caller registered
+  uint32_t events;  // kRead | kWrite | kHup | kError
+};
+
+class Poller {
+ public:
+  virtual ~Poller() = default;
+  /* add/modify/remove return 0, or an errno value on failure. */
+  virtual int add(int fd, uint32_t events, uint64_t token) = 0;
+  virtual int modify(int fd, uint32_t events, uint64_t token) = 0;
+  virtual void remove(int fd) = 0;
+  /* Waits up to timeoutMs (-1 = forever); fills out[0..n); returns n (0 on timeout or EINTR). */
+  virtual int wait(Event* out, int max, int timeoutMs) = 0;
+  virtual const char* name() const = 0;
+};
+
+/* name: "default", "epoll", "kqueue" or "poll". Returns nullptr when not built in here. */
+std::unique_ptr<Poller> makePoller(const std::string& name);
+/* The mechanisms built into this binary, the default first. */
+std::vector<std::string> pollerNames();
+
+std::unique_ptr<Poller> makeEpollPoller();
+std::unique_ptr<Poller> makeKqueuePoller();
+std::unique_ptr<Poller> makePollPoller();
+
+}  // namespace pen::loop

@@ -1,0 +1,100 @@
+// A proxied TCP connection: the client socket ("down"), the backend socket ("up") and one
+// Dir per direction. Owned by the Engine's slot table; touched only by the worker thread.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "balance/servers.h"
+#include "net/addr.h"
+
+namespace pen::tcp {
+
+/* Pen's connection state bits (penctl `connection N`). */
+enum : uint8_t { kConnecting = 1, kConnected = 2, kClosedUp = 4, kClosedDown = 8 };
+
+/* One direction of the relay: bytes read from src waiting to be written to dst live either
+   in buf[off, len) (copy path) or in the pipe (splice path), never both. */
+struct Dir {
+  char* buf = nullptr;
+  uint32_t off = 0, len = 0;
+  int pipe[2] = {-1, -1};
+  uint32_t inPipe = 0;
+  bool eof = false;   // src has sent EOF (or the direction is over)
+  bool shut = false;  // shutdown(dst, SHUT_WR) done
+  uint64_t bytes = 0;  // bytes read from src
+
+  uint32_t pending() const { return (len - off) + inPipe; }
+  bool spliced() const { return pipe[0] >= 0; }
+};
+
+struct Conn {
+  uint32_t id = 0;
+  uint32_t gen = 0;  // bumped on every reuse of the slot: stale events and timers are dropped
+  bool used = false;
+  int cfd = -1, ufd = -1;
+  uint32_t cmask = 0, umask = 0;  // interest currently registered (0 = not registered)
+  uint8_t state = 0;
+  int server = balance::kNone;
+  int initial = balance::kNone;
+  bool holdsServer = false;  // counted in the server's conn
+  net::Addr client;
+  Dir up;    // client -> server
+  Dir down;  // server -> client
+  int64_t lastActiveMs = 0;
+  int64_t connectStartMs = 0;
+  std::vector<uint8_t> tried;  // allocated on the first failover only
+  const char* action = "";     // what was being attempted, for log lines
+};
+
+/* Result of moving bytes in one direction. */
+enum class Io { kOk, kError };
+
+class PipePool;
+
+/* Per-worker resources of the relay. */
+struct RelayEnv {
+  char* scratch;
+  uint32_t scratchSize;
+  PipePool* pipes;
+};
+
+/* Moves bytes of d from src to dst for one readiness event: first flushes what is pending,
+   then reads (once, or a few times while the flow looks like bulk) and forwards at once.
+   Switches d to the splice path when reads come in large chunks and a pipe is available.
+   On return: d.eof is set when src sent EOF; d.pending() > 0 means dst is full.
+   Returns kError (with err = errno) on a hard socket error on either side. */
+Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err);
+
+/* Writes d's pending bytes to dst. Returns kError on a hard error; pending may remain. */
+Io flush(Dir& d, int dst, int& err);
+
+/* The splice path (splice.cc): spliceRead moves one chunk src -> d's pipe (sets d.eof on EOF,
+   more when the chunk filled the pipe); spliceFlush moves the pipe's bytes to dst. */
+Io spliceRead(Dir& d, int src, int& err, bool& more);
+Io spliceFlush(Dir& d, int dst, int& err);
+
+/* Releases d's buffer and pipe (a pipe that still holds data is closed, not pooled). */
+void releaseDir(Dir& d, PipePool& pipes);
+
+/* Pool of non-blocking pipes for the splice path, bounded so that pipes never eat the fd
+   budget of client sockets. Linux only; elsewhere acquire() always fails. */
+class PipePool {
+ public:
+  explicit PipePool(size_t maxOpen) : maxOpen_(maxOpen) {}
+  ~PipePool();
+  /* Fills p with a pipe; returns false when none can be had (limit, EMFILE, no splice). */
+  bool acquire(int p[2]);
+  /* Takes back an empty pipe. */
+  void release(int p[2]);
+  /* Closes a pipe that may hold data. */
+  void discard(int p[2]);
+  size_t open() const { return open_; }
+  void setMax(size_t maxOpen) { maxOpen_ = maxOpen; }
+
+ private:
+  std::vector<int> free_;  // pairs
+  size_t open_ = 0;        // pipes in use or pooled
+  size_t maxOpen_;
+};
+
+}  // namespace pen::tcp

@@ -1,0 +1,104 @@
+// The copy path of the relay (recv/send through the worker's scratch buffer) and the shared
+// pump. Small exchanges stay here: one recv and one send per event, no buffer per connection
+// unless the destination is full.
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "tcp/conn.h"
+
+namespace pen::tcp {
+
+namespace {
+constexpr uint32_t kBulkRead = 16384;  // a read this large suggests bulk: try the splice path
+constexpr int kMaxReadsPerEvent = 4;
+
+bool again(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
+#ifdef MSG_NOSIGNAL
+constexpr int kSendFlags = MSG_NOSIGNAL;
+#else
+constexpr int kSendFlags = 0;
+#endif
+}  // namespace
+
+Io flush(Dir& d, int dst, int& err) {
+  if (d.inPipe) return spliceFlush(d, dst, err);
+  while (d.off < d.len) {
+    ssize_t n = send(dst, d.buf + d.off, d.len - d.off, kSendFlags);
+    if (n < 0) {
+      if (again(errno)) return Io::kOk;
+      err = errno;
+      return Io::kError;
+    }
+    d.off += uint32_t(n);
+  }
+  free(d.buf);
+  d.buf = nullptr;
+  d.off = d.len = 0;
+  return Io::kOk;
+}
+
+Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
+  if (d.pending()) {
+    if (flush(d, dst, err) == Io::kError) return Io::kError;
+    if (d.pending()) return Io::kOk;
+  }
+  for (int i = 0; i < kMaxReadsPerEvent && !d.eof; i++) {
+    if (d.spliced()) {
+      bool more = false;
+      if (spliceRead(d, src, err, more) == Io::kError) return Io::kError;
+      if (d.inPipe && flush(d, dst, err) == Io::kError) return Io::kError;
+      if (d.pending() || !more) return Io::kOk;
+      continue;
+    }
+    ssize_t n = recv(src, env.scratch, env.scratchSize, 0);
+    if (n == 0) {
+      d.eof = true;
+      return Io::kOk;
+    }
+    if (n < 0) {
+      if (again(errno)) return Io::kOk;
+      err = errno;
+      return Io::kError;
+    }
+    d.bytes += uint64_t(n);
+    ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags);
+    if (s < 0) {
+      if (!again(errno)) {
+        err = errno;
+        return Io::kError;
+      }
+      s = 0;
+    }
+    if (s < n) {
+      uint32_t rest = uint32_t(n - s);
+      d.buf = static_cast<char*>(malloc(rest));
+      if (!d.buf) {
+        err = ENOMEM;
+        return Io::kError;
+      }
+      memcpy(d.buf, env.scratch + s, rest);
+      d.off = 0;
+      d.len = rest;
+      return Io::kOk;
+    }
+    if (uint32_t(n) >= kBulkRead) env.pipes->acquire(d.pipe);
+    if (uint32_t(n) < env.scratchSize) return Io::kOk;
+  }
+  return Io::kOk;
+}
+
+void releaseDir(Dir& d, PipePool& pipes) {
+  free(d.buf);
+  d.buf = nullptr;
+  d.off = d.len = 0;
+  if (d.spliced()) {
+    if (d.inPipe) pipes.discard(d.pipe);
+    else pipes.release(d.pipe);
+  }
+  d.inPipe = 0;
+}
+
+}  // namespace pen::tcp

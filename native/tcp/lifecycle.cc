@@ -1,0 +1,312 @@
+// One TCP connection from accept to close: server selection with failover
+// (spec/selection.md §3-5), the non-blocking connect, the relay in both directions with
+// half-close, and the close. Engine members; worker thread only, engine lock held.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine.h"
+#include "net/socket.h"
+
+namespace pen {
+
+using balance::kAbuse;
+using balance::kEmergency;
+using balance::kNone;
+using tcp::Conn;
+
+namespace {
+enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1 };
+bool regular(int s) { return s >= 0; }
+}  // namespace
+
+uint64_t Engine::token(const Conn& c, int side) const {
+  return uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | uint64_t(side);
+}
+
+Conn* Engine::allocConn() {
+  Conn* c;
+  if (!freeSlots_.empty()) {
+    c = slots_[freeSlots_.back()].get();
+    freeSlots_.pop_back();
+  } else {
+    if (slots_.size() >= 0x3fffffff) return nullptr;
+    slots_.push_back(std::make_unique<Conn>());
+    c = slots_.back().get();
+    c->id = uint32_t(slots_.size() - 1);
+  }
+  uint32_t id = c->id, gen = c->gen;
+  std::vector<uint8_t> tried = std::move(c->tried);
+  *c = Conn{};
+  c->id = id;
+  c->gen = gen;
+  c->tried = std::move(tried);
+  c->tried.clear();
+  c->used = true;
+  return c;
+}
+
+void Engine::openConn(int fd, const net::Addr& peer) {
+  Conn* c = allocConn();
+  if (!c) {
+    close(fd);
+    refused_++;
+    return;
+  }
+  active_++;
+  c->cfd = fd;
+  c->client = peer;
+  c->lastActiveMs = nowMs_;
+  c->action = "choosing a server";
+  int ci = clients_.touch(peer, nowMs_, snap_->trackingSec);
+  int remembered = clients_.at(ci).server;
+  int first;
+  if (snap_->track && regular(remembered) && size_t(remembered) < snap_->servers.size()) {
+    first = remembered;
+  } else {
+    balance::PickContext ctx{*snap_, rt_, clients_.at(ci).key, peer.port(), nowMs_};
+    first = algo_->pick(ctx);
+  }
+  c->initial = first;
+  chooseAndConnect(*c, first);
+}
+
+/* Tries server `first`, then fails over as the algorithm says, then the emergency server.
+   On return the connection is connecting, connected, or closed. */
+void Engine::chooseAndConnect(Conn& c, int first) {
+  int s = first;
+  while (s != kNone) {
+    if (regular(s)) {
+      if (c.tried.size() < snap_->servers.size()) c.tried.resize(snap_->servers.size(), 0);
+      c.tried[size_t(s)] = 1;
+    }
+    Try r = tryServer(c, s);
+    if (r == Try::kStarted) return;
+    if (!c.used) return;  // closed for lack of resources
+    if (snap_->stubborn || !regular(s)) break;
+    net::AddrKey key = net::keyOf(c.client);
+    balance::PickContext ctx{*snap_, rt_, key, c.client.port(), nowMs_, &c.tried, s};
+    s = algo_->pick(ctx);
+  }
+  if (!snap_->stubborn && snap_->hasEmergency && c.server != kEmergency && s != kEmergency) {
+    if (tryServer(c, kEmergency) == Try::kStarted || !c.used) return;
+  }
+  refused_++;
+  closeConn(c, "no server available");
+}
+
+/* The connect-time checks (spec/selection.md §4) and the non-blocking connect.
+   Rejections for limits do not blacklist; a connect that fails at once does. */
+Engine::Try Engine::tryServer(Conn& c, int s) {
+  const ServerConf* sc = conf(s);
+  balance::ServerRuntime* rt = runtime(s);
+  if (!sc || !rt || !sc->configured() || sc->addr.disabled()) return Try::kRejected;
+  if (rt->blacklistUntilMs > nowMs_) return Try::kRejected;
+  net::AddrKey key = net::keyOf(c.client);
+  int ci = clients_.find(key);
+  if (sc->maxc > 0 && rt->conn >= sc->maxc) {
+    bool sticky = ci >= 0 && clients_.at(ci).server == s;
+    if (!(sticky && rt->conn < sc->hard)) return Try::kRejected;
+  }
+  c.action = "connecting to the server";
+  bool inProgress = false;
+  int err = 0;
+  int fd = net::startConnect(sc->addr, net::ConnectOptions{snap_->tcpNodelay, snap_->keepalive}, inProgress, err);
+  if (fd < 0) {
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+      log(0, std::string("socket for ") + (regular(s) ? "server " + std::to_string(s) : "a server") + ": " +
+                 strerror(err) + "; closing the client");
+      refused_++;
+      closeConn(c, "out of descriptors");
+      return Try::kRejected;
+    }
+    serverDown(s, err, "connect");
+    return Try::kRejected;
+  }
+  rt->conn++;
+  c.holdsServer = true;
+  c.server = s;
+  c.ufd = fd;
+  if (regular(s) && ci >= 0) clients_.at(ci).server = s;
+  if (inProgress) {
+    c.state = tcp::kConnecting;
+    pending_++;
+    c.connectStartMs = nowMs_;
+    timers_.add(nowMs_ + snap_->timeoutMs, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerConnect);
+    setInterest(c, 1, loop::kWrite);
+  } else {
+    connected(c);
+  }
+  return Try::kStarted;
+}
+
+void Engine::connected(Conn& c) {
+  if (c.state & tcp::kConnecting) pending_--;
+  c.state = tcp::kConnected;
+  c.action = "relaying";
+  c.lastActiveMs = nowMs_;
+  balance::ServerRuntime* rt = runtime(c.server);
+  if (rt && rt->down) {
+    rt->down = false;
+    events::Record r;
+    r.kind = events::Record::kServer;
+    r.server = c.server;
+    r.up = true;
+    r.text = "connect succeeded";
+    events_.push(std::move(r));
+  }
+  if (snap_->idleTimeoutSec > 0)
+    timers_.add(nowMs_ + snap_->idleTimeoutSec * 1000LL, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerIdle);
+  updateInterest(c);
+}
+
+/* An asynchronous connect failed (err) or timed out: blacklist the server and fail over. */
+void Engine::connectFailed(Conn& c, int err) {
+  pending_--;
+  c.state = 0;
+  setInterest(c, 1, 0);
+  close(c.ufd);
+  c.ufd = -1;
+  releaseServer(c);
+  int failed = c.server;
+  serverDown(failed, err, "connect");
+  if (snap_->stubborn || !regular(failed)) {
+    refused_++;
+    closeConn(c, "connect failed");
+    return;
+  }
+  c.server = kNone;
+  net::AddrKey key = net::keyOf(c.client);
+  balance::PickContext ctx{*snap_, rt_, key, c.client.port(), nowMs_, &c.tried, failed};
+  chooseAndConnect(c, algo_->pick(ctx));
+}
+
+void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
+  c.lastActiveMs = nowMs_;
+  if (c.state & tcp::kConnecting) {
+    if (side == 1 && (ev & (loop::kWrite | loop::kError | loop::kHup))) {
+      int e = net::socketError(c.ufd);
+      if (e == 0 && (ev & loop::kWrite)) connected(c);
+      else connectFailed(c, e ? e : ECONNREFUSED);
+    }
+    return;
+  }
+  bool readable = ev & (loop::kRead | loop::kHup | loop::kError);
+  bool writable = ev & (loop::kWrite | loop::kHup | loop::kError);
+  uint32_t mask = side == 0 ? c.cmask : c.umask;
+  // side 0 is the client: its reads feed the up direction, its writes drain the down one.
+  if (readable && (mask & loop::kRead)) {
+    relay(c, side == 0);
+    if (!c.used) return;
+  }
+  if (writable && (mask & loop::kWrite)) {
+    relay(c, side != 0);
+    if (!c.used) return;
+  }
+  afterIo(c);
+}
+
+/* Pumps one direction (upward: client -> server) and handles its EOF. */
+void Engine::relay(Conn& c, bool upward) {
+  tcp::Dir& d = upward ? c.up : c.down;
+  int src = upward ? c.cfd : c.ufd, dst = upward ? c.ufd : c.cfd;
+  if (d.shut) return;
+  uint64_t before = d.bytes;
+  int err = 0;
+  if (tcp::pump(d, src, dst, env_, err) == tcp::Io::kError) {
+    closeConn(c, strerror(err));
+    return;
+  }
+  if (balance::ServerRuntime* rt = runtime(c.server)) (upward ? rt->sx : rt->rx) += d.bytes - before;
+  if (d.eof) {
+    c.state |= upward ? tcp::kClosedDown : tcp::kClosedUp;
+    if (!d.pending() && !d.shut) {
+      if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN) {
+        closeConn(c, strerror(errno));
+        return;
+      }
+      d.shut = true;
+    }
+  }
+}
+
+/* After I/O: close when both directions are over (or tcp_fastclose says so), else re-arm. */
+void Engine::afterIo(Conn& c) {
+  bool quiet = !c.up.pending() && !c.down.pending();
+  auto fc = snap_->fastclose;
+  bool upClose = (fc == Fastclose::kUp || fc == Fastclose::kBoth) && c.down.eof;
+  bool downClose = (fc == Fastclose::kDown || fc == Fastclose::kBoth) && c.up.eof;
+  if (c.up.shut && c.down.shut) closeConn(c, "both sides closed");
+  else if (quiet && (upClose || downClose)) closeConn(c, "tcp_fastclose");
+  else updateInterest(c);
+}
+
+void Engine::updateInterest(Conn& c) {
+  uint32_t cm = 0, um = 0;
+  if (c.state & tcp::kConnected) {
+    if (!c.up.eof && !c.up.pending()) cm |= loop::kRead;
+    if (c.down.pending()) cm |= loop::kWrite;
+    if (!c.down.eof && !c.down.pending()) um |= loop::kRead;
+    if (c.up.pending()) um |= loop::kWrite;
+  }
+  setInterest(c, 0, cm);
+  setInterest(c, 1, um);
+}
+
+/* Registers exactly `mask` for one side. A side with nothing to wait for is removed from the
+   poller, because hang-ups cannot be masked and would otherwise be reported forever. */
+void Engine::setInterest(Conn& c, int side, uint32_t mask) {
+  int fd = side ? c.ufd : c.cfd;
+  uint32_t& cur = side ? c.umask : c.cmask;
+  if (mask == cur || fd < 0) return;
+  int e = 0;
+  if (mask == 0) poller_->remove(fd);
+  else if (cur == 0) e = poller_->add(fd, mask, token(c, side));
+  else e = poller_->modify(fd, mask, token(c, side));
+  if (e) {
+    cur = 0;
+    closeConn(c, strerror(e));
+    return;
+  }
+  cur = mask;
+}
+
+void Engine::releaseServer(Conn& c) {
+  if (!c.holdsServer) return;
+  c.holdsServer = false;
+  if (balance::ServerRuntime* rt = runtime(c.server))
+    if (rt->conn > 0) rt->conn--;
+}
+
+void Engine::closeConn(Conn& c, const char* why) {
+  if (!c.used) return;
+  if (snap_->debug >= 2)
+    log(2, "connection " + std::to_string(c.id) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
+  for (int side = 0; side < 2; side++) {
+    int fd = side ? c.ufd : c.cfd;
+    if (fd < 0) continue;
+    if (side ? c.umask : c.cmask) poller_->remove(fd);
+    close(fd);
+  }
+  c.cfd = c.ufd = -1;
+  c.cmask = c.umask = 0;
+  if (c.state & tcp::kConnecting) pending_--;
+  releaseServer(c);
+  int ci = clients_.find(net::keyOf(c.client));
+  if (ci >= 0) {
+    clients_.at(ci).sx += c.down.bytes;
+    clients_.at(ci).rx += c.up.bytes;
+  }
+  tcp::releaseDir(c.up, pipes_);
+  tcp::releaseDir(c.down, pipes_);
+  c.used = false;
+  c.gen++;
+  c.state = 0;
+  freeSlots_.push_back(c.id);
+  active_--;
+  acceptPausedUntilMs_ = 0;  // a descriptor came free: the listener may take clients again
+}
+
+}  // namespace pen
