@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
+
 #include "balance/algorithm.h"
 
 namespace pen::decode {
@@ -64,6 +66,24 @@ ServerConf server(const Napi::Value& v, const std::string& path) {
   s.prio = integer(o, "prio", path, 0, INT32_MAX);
   s.acl = integer(o, "acl", path, 0, 9);
   return s;
+}
+
+acl::Entry aclEntry(const Napi::Value& v, const std::string& path) {
+  Napi::Object o = object(v, path);
+  acl::Entry e;
+  e.permit = boolean(o, "permit", path);
+  if (o.Has("country")) {
+    e.country = string(o, "country", path);
+    return e;
+  }
+  e.family = integer(o, "family", path, 4, 6);
+  if (e.family != 4 && e.family != 6) fail(v.Env(), path + ".family", "expected 4 or 6");
+  for (const char* key : {"addr", "mask"}) {
+    Napi::Value b = o.Get(key);
+    if (!b.IsBuffer() || b.As<Napi::Buffer<uint8_t>>().Length() != 16) fail(v.Env(), path + "." + key, "expected a 16-byte Buffer");
+    memcpy(key[0] == 'a' ? e.addr.data() : e.mask.data(), b.As<Napi::Buffer<uint8_t>>().Data(), 16);
+  }
+  return e;
 }
 
 Napi::Object encodeEndpoint(Napi::Env env, const net::Addr& a) {
@@ -134,6 +154,17 @@ Snapshot snapshot(const Napi::Value& v) {
   s.fastclose = Fastclose(integer(o, "fastclose", "", 0, 3));
   s.keepalive = boolean(o, "keepalive", "");
   s.debug = integer(o, "debug", "", 0, 1000);
+  Napi::Value lists = o.Get("acls");
+  if (!lists.IsArray() || lists.As<Napi::Array>().Length() != uint32_t(acl::kLists))
+    fail(env, "acls", "expected an array of " + std::to_string(acl::kLists) + " lists");
+  for (uint32_t n = 0; n < uint32_t(acl::kLists); n++) {
+    std::string lp = "acls[" + std::to_string(n) + "]";
+    Napi::Value lv = lists.As<Napi::Array>().Get(n);
+    if (!lv.IsArray()) fail(env, lp, "expected an array");
+    Napi::Array la = lv.As<Napi::Array>();
+    for (uint32_t i = 0; i < la.Length(); i++) s.acls[n].push_back(aclEntry(la.Get(i), lp + "[" + std::to_string(i) + "]"));
+  }
+  s.clientAcl = integer(o, "clientAcl", "", 0, acl::kLists - 1);
   return s;
 }
 
@@ -171,6 +202,26 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
   o.Set("fastclose", int(s.fastclose));
   o.Set("keepalive", s.keepalive);
   o.Set("debug", s.debug);
+  Napi::Array lists = Napi::Array::New(env, s.acls.size());
+  for (size_t n = 0; n < s.acls.size(); n++) {
+    Napi::Array la = Napi::Array::New(env, s.acls[n].size());
+    for (size_t i = 0; i < s.acls[n].size(); i++) {
+      const acl::Entry& e = s.acls[n][i];
+      Napi::Object eo = Napi::Object::New(env);
+      eo.Set("permit", e.permit);
+      if (e.family == 0) {
+        eo.Set("country", e.country);
+      } else {
+        eo.Set("family", e.family);
+        eo.Set("addr", Napi::Buffer<uint8_t>::Copy(env, e.addr.data(), 16));
+        eo.Set("mask", Napi::Buffer<uint8_t>::Copy(env, e.mask.data(), 16));
+      }
+      la.Set(uint32_t(i), eo);
+    }
+    lists.Set(uint32_t(n), la);
+  }
+  o.Set("acls", lists);
+  o.Set("clientAcl", s.clientAcl);
   return o;
 }
 

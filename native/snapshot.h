@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "acl/acl.h"
 #include "net/addr.h"
 
 namespace pen {
@@ -45,6 +46,8 @@ struct Snapshot {
   Fastclose fastclose = Fastclose::kOff;
   bool keepalive = false;
   int debug = 0;  // log records above this level are not even built
+  std::vector<acl::List> acls = std::vector<acl::List>(acl::kLists);
+  int clientAcl = 0;  // the list deciding admission; denied clients go to the abuse server
 };
 
 struct ListenSpec {

@@ -58,7 +58,16 @@ export interface Snapshot {
   keepalive: boolean;
   /** Debug level: the data plane builds no log record above it. */
   debug: number;
+  /** ACL lists 0..9 compiled by lib/config/acl.ts (compileAcls). */
+  acls: SnapshotAclEntry[][];
+  /** The list that decides admission; denied clients go to the abuse server or are closed. */
+  clientAcl: number;
 }
+
+/** One compiled ACL entry: 16-byte address and mask (IPv4 mapped), or a country code. */
+export type SnapshotAclEntry =
+  | { permit: boolean; family: 4 | 6; addr: Buffer; mask: Buffer }
+  | { permit: boolean; country: string };
 
 export interface ListenSpec extends SnapshotEndpoint {
   backlog: number;
@@ -124,6 +133,15 @@ export interface NativeEngine {
   close(): void;
 }
 
+/** The Engine methods as a runtime list (the conformance test compares it with the addon). */
+export const ENGINE_METHODS = [
+  'configure', 'listen', 'blacklist', 'closeConnection', 'stats', 'connections', 'clients', 'onEvents', 'close',
+] as const satisfies readonly (keyof NativeEngine)[];
+/** The module exports as a runtime list. */
+export const ADDON_EXPORTS = [
+  'abiVersion', 'algorithms', 'pollers', 'Engine', 'chroot', '_decodeEcho',
+] as const satisfies readonly (keyof NativeAddon)[];
+
 export interface NativeAddon {
   abiVersion: number;
   algorithms(): string[];
@@ -174,3 +192,10 @@ export function loadAddon(): NativeAddon {
   cached = addon;
   return addon;
 }
+
+// Compile-time: the runtime lists above name every member of the interfaces.
+type Exact<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : false;
+const engineListComplete: Exact<keyof NativeEngine, (typeof ENGINE_METHODS)[number]> = true;
+const addonListComplete: Exact<keyof NativeAddon, (typeof ADDON_EXPORTS)[number]> = true;
+void engineListComplete;
+void addonListComplete;

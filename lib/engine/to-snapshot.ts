@@ -4,6 +4,7 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 
+import { compileAcls } from '../config/acl.js';
 import { algorithmOf } from '../config/algorithms.js';
 import { PenError } from '../errors.js';
 import type { Server, Settings } from '../config/settings.js';
@@ -82,5 +83,7 @@ export async function toSnapshot(s: Settings): Promise<Snapshot> {
     fastclose: FASTCLOSE[s.tcpFastclose],
     keepalive: s.keepalive,
     debug: s.debug,
+    acls: compileAcls(s.acls),
+    clientAcl: s.clientAcl,
   };
 }

@@ -63,7 +63,17 @@ void Engine::openConn(int fd, const net::Addr& peer) {
   int ci = clients_.touch(peer, nowMs_, snap_->trackingSec);
   int remembered = clients_.at(ci).server;
   int first;
-  if (snap_->track && regular(remembered) && size_t(remembered) < snap_->servers.size()) {
+  if (!acl::permits(snap_->acls[size_t(snap_->clientAcl)], clients_.at(ci).key)) {
+    // Denied: the abuse server if there is one, else closed -- never the emergency server
+    // (Pen sends denied clients there when -e is set and -B is not, quirk 20).
+    c->initial = kAbuse;
+    if (!snap_->hasAbuse || tryServer(*c, kAbuse) != Try::kStarted) {
+      if (!c->used) return;
+      refused_++;
+      closeConn(*c, "denied by client_acl");
+    }
+    return;
+  } else if (snap_->track && regular(remembered) && size_t(remembered) < snap_->servers.size()) {
     first = remembered;
   } else {
     balance::PickContext ctx{*snap_, rt_, clients_.at(ci).key, peer.port(), nowMs_};
@@ -105,6 +115,7 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
   if (!sc || !rt || !sc->configured() || sc->addr.disabled()) return Try::kRejected;
   if (rt->blacklistUntilMs > nowMs_) return Try::kRejected;
   net::AddrKey key = net::keyOf(c.client);
+  if (s != kAbuse && !acl::permits(snap_->acls[size_t(sc->acl)], key)) return Try::kRejected;
   int ci = clients_.find(key);
   if (sc->maxc > 0 && rt->conn >= sc->maxc) {
     bool sticky = ci >= 0 && clients_.at(ci).server == s;

@@ -1,0 +1,101 @@
+// penctl: send one command to a pen (or Pen) control socket and print the reply.
+//
+//   penctl host:port|[host]:port|/path/to/socket command [arg ...]
+//
+// As Pen's penctl: a target containing '/' is a unix socket; otherwise it splits at the LAST
+// ':' (so ::1:10080 works); the words are joined by single spaces and sent with '\n'; the
+// reply is copied to stdout until the server closes. Differences: [::1]:10080 is understood,
+// a reply that is an error (lib/control/reply.ts) exits 1, the usage text exits 2, and a
+// server that does not answer within 10 s (timeoutMs) is given up on (exit 1).
+import net from 'node:net';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parsePort } from '../config/listen-spec.js';
+import { isErrorReply } from '../control/reply.js';
+
+export interface PenctlIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Give up when nothing happens for this long (default 10000 ms). */
+  timeoutMs?: number;
+}
+
+/** Longest command line sent, '\n' included: what the control socket accepts. */
+export const MAX_COMMAND_BYTES = 4096;
+
+type Target = { path: string } | { host: string; port: number } | { error: string };
+
+/** The target argument -> where to connect, or the message to print. */
+export function parseTarget(text: string): Target {
+  if (text.includes('/')) return { path: text };
+  let host: string;
+  let portText: string;
+  const bracketed = /^\[([^\]]*)\]:(.*)$/.exec(text);
+  if (bracketed) {
+    [, host = '', portText = ''] = bracketed;
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon < 0) return { error: 'no port given' };
+    host = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+  }
+  const p = parsePort(portText, 1);
+  if ('reason' in p) return { error: `control address "${text}" ${p.reason}` };
+  return { host: host || 'localhost', port: p.port };
+}
+
+/** Runs penctl with its arguments (without node and script); resolves to the exit status. */
+export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
+  if (args.length < 2) {
+    io.stderr.write('usage: penctl host:port|/path/to/socket command [arg ...]\n');
+    return Promise.resolve(2);
+  }
+  const target = parseTarget(args[0]!);
+  if ('error' in target) {
+    io.stderr.write(`${target.error}\n`);
+    return Promise.resolve(1);
+  }
+  const line = `${args.slice(1).join(' ')}\n`;
+  if (Buffer.byteLength(line) > MAX_COMMAND_BYTES) {
+    io.stderr.write('Overlong argument list\n');
+    return Promise.resolve(1);
+  }
+
+  return new Promise((resolve) => {
+    let connected = false;
+    let head = ''; // the start of the reply, enough to recognise an error
+    let done = false;
+    const finish = (status: number, message?: string) => {
+      if (done) return;
+      done = true;
+      if (message) io.stderr.write(`${message}\n`);
+      sock.destroy();
+      resolve(status);
+    };
+    const sock = 'path' in target ? net.connect(target.path) : net.connect(target.port, target.host);
+    sock.setTimeout(io.timeoutMs ?? 10_000, () =>
+      finish(1, connected ? 'timeout waiting for the reply' : 'timeout connecting to server'));
+    sock.on('connect', () => {
+      connected = true;
+      sock.end(line);
+    });
+    sock.on('data', (chunk: Buffer) => {
+      if (head.length < 256) head += chunk.toString('utf8');
+      io.stdout.write(chunk);
+    });
+    sock.on('end', () => finish(isErrorReply(head) ? 1 : 0));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.syscall === 'getaddrinfo') finish(1, `getaddrinfo: ${e.code ?? e.message}`);
+      else if (!connected) finish(1, `error connecting to server (${e.code ?? e.message})`);
+      else finish(1, `error talking to server (${e.code ?? e.message})`);
+    });
+  });
+}
+
+/** `node penctl.js ...` */
+async function main(): Promise<void> {
+  process.exitCode = await penctl(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+}
+
+const invoked = process.argv[1];
+if (invoked && fs.realpathSync(invoked) === fileURLToPath(import.meta.url)) void main();

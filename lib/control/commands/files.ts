@@ -1,0 +1,35 @@
+// Command files: include runs one, write saves the settings as one.
+import { z } from 'zod';
+import { command, type Command } from '../command.js';
+import { word } from '../args.js';
+import { commandError } from '../reply.js';
+import { readCommandFile, runCommandText } from '../config-file.js';
+import { renderConfig } from '../writer.js';
+
+export const commands: Command[] = [
+  command({
+    name: ['include'], help: "include FILE: run the commands in FILE (their replies go to pen's stdout)",
+    args: z.tuple([word]),
+    run: async (ctx, [file], call) => {
+      const errors = await runCommandText(ctx, readCommandFile(ctx, file), file, call);
+      if (errors.length > 0) {
+        const where = errors.map((e) => e.line).join(', ');
+        throw commandError(`'${file}' had errors on line ${where} (replies went to pen's stdout)`);
+      }
+    },
+  }),
+  command({
+    name: ['write'], help: 'write [FILE]: save the settings as commands to FILE (default: the -F file)',
+    args: z.tuple([word.optional()]),
+    run: (ctx, [given], call) => {
+      const file = given ?? ctx.settings().configFile;
+      if (file === null) throw commandError('no FILE given and pen was started without -F');
+      const text = renderConfig(call.table, ctx.settings(), { file, now: new Date() });
+      try {
+        ctx.writeFile(file, text);
+      } catch (e) {
+        throw commandError(`can't write '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    },
+  }),
+];

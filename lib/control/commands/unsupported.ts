@@ -1,0 +1,61 @@
+// THE list of Pen commands whose data-plane side pen does not have yet (UDP-, TLS-, HTTP-,
+// logging-, DSR-related and a few odd ones). None is accepted silently:
+//  - a form that would turn the feature on or set something replies
+//    "pen: 'WORD' is not supported yet";
+//  - a form that only states the "off" value pen already has (`no http`, `idlers 0`, ...)
+//    is accepted, so files written by Pen or by `write` still load;
+//  - a form that only shows a value prints pen's value (nothing configured), as Pen would.
+// When a feature lands, move its entries to the group that implements it.
+import type { Command } from '../command.js';
+import { words } from '../args.js';
+import { notSupported } from '../reply.js';
+
+/**
+ * An entry that shows `shown` without arguments, accepts exactly the arguments `off` silently
+ * (with reply `offReply`), and refuses every other use.
+ */
+function later(word: string, help: string, opts: { shown?: string; off?: string[][]; offReply?: string } = {}): Command {
+  return {
+    name: [word], help: `${help} (not supported yet)`, args: words,
+    run: (_ctx, args: string[]) => {
+      if (args.length === 0 && opts.shown !== undefined) return opts.shown;
+      if (opts.off?.some((o) => o.join(' ') === args.join(' '))) return opts.offReply ?? '';
+      throw notSupported(word);
+    },
+  };
+}
+
+/** `word` (refused) and `no word` (accepted: the feature is off); `write` says `no word` if Pen did. */
+function laterFlag(word: string, help: string, written = false): Command[] {
+  return [
+    { ...later(word, `${word}: ${help}`), ...(written ? { render: () => [`no ${word}`] } : {}) },
+    later(`no ${word}`, `no ${word}: turn ${word} off`, { off: [[]] }),
+  ];
+}
+
+export const commands: Command[] = [
+  ...laterFlag('ascii', 'show debug data dumps as text instead of hex', true),
+  ...laterFlag('http', 'add X-Forwarded-For / X-Forwarded-Proto to HTTP requests', true),
+  { ...later('log', 'log [FILE|HOST:PORT]: show or set where requests are logged', { shown: '' }),
+    render: () => ['no log'] },
+  later('no log', 'no log: stop logging requests', { off: [[]] }),
+  { ...later('web_stats', 'web_stats [FILE]: show or set the HTML statistics file', { shown: '' }),
+    render: () => ['no web_stats'] },
+  later('no web_stats', 'no web_stats: stop writing the HTML statistics file', { off: [[]] }),
+  later('status', 'status: the HTML statistics page'),
+  ...laterFlag('transparent', 'connect to backends from the client address'),
+  ...laterFlag('dummy', 'answer as a trivial web server instead of balancing'),
+  ...laterFlag('peek', 'look at client data before choosing a server'),
+  later('idlers', 'idlers [N]: show or set how many idle backend connections to keep',
+    { shown: 'Idlers: 0/0\n', off: [['0']], offReply: 'Idlers: 0/0\n' }),
+  later('tarpit_acl', 'tarpit_acl [N]: show or set the DSR tarpit list (-1 = off)',
+    { shown: 'tarpit_acl = -1\n', off: [['-1']] }),
+  later('dsr_if', 'dsr_if IF: Direct Server Return on interface IF'),
+  later('dsr_ip', 'dsr_ip IP: the DSR address'),
+  later('select', 'select: use select() for the event loop'),
+  later('ssl_ciphers', 'ssl_ciphers [LIST]: OpenSSL cipher list for TLS', { off: [[]] }),
+  later('ssl_client_renegotiation_interval', 'ssl_client_renegotiation_interval S: minimum seconds between renegotiations'),
+  later('ssl_ocsp_response', 'ssl_ocsp_response FILE: stapled OCSP response'),
+  later('ssl_option', 'ssl_option OPT: TLS protocol option'),
+  later('ssl_sni_path', 'ssl_sni_path DIR: certificates per server name'),
+];

@@ -1,0 +1,46 @@
+// Running a text of commands (the -F file, include FILE): one command per line, in order, each
+// reply written to pen's stdout (ctx.out) as Pen does. A failing line does not stop the rest.
+import type { ControlContext } from './context.js';
+import type { Call } from './command.js';
+import { commandError } from './reply.js';
+
+/** include may nest this deep (Pen had no guard: a file including itself looped forever). */
+export const MAX_INCLUDE_DEPTH = 16;
+
+export interface LineError {
+  file: string;
+  /** 1-based line number. */
+  line: number;
+  /** The error reply, as printed. */
+  reply: string;
+}
+
+/** Reads a command file through ctx; a failure becomes a PenError naming the file. */
+export function readCommandFile(ctx: ControlContext, file: string): string {
+  try {
+    return ctx.readFile(file);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw commandError(`can't read config file '${file}' (${why})`);
+  }
+}
+
+/**
+ * Runs every line of `text` (named `file` in errors) through call.execute, at call.depth + 1.
+ * Replies go to ctx.out. Returns the lines whose reply was an error.
+ */
+export async function runCommandText(ctx: ControlContext, text: string, file: string,
+  call: Call): Promise<LineError[]> {
+  if (call.depth >= MAX_INCLUDE_DEPTH) {
+    throw commandError(`'${file}' is nested more than ${MAX_INCLUDE_DEPTH} includes deep`);
+  }
+  const nested: Call = { ...call, depth: call.depth + 1 };
+  const errors: LineError[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const reply = await call.execute(ctx, lines[i]!, nested);
+    if (reply.text) ctx.out(reply.text);
+    if (reply.error) errors.push({ file, line: i + 1, reply: reply.text });
+  }
+  return errors;
+}

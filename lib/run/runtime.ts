@@ -1,0 +1,68 @@
+// The running pen process as the command table sees it (ControlContext): the current
+// Settings, the data plane they are pushed to, and the process-level actions.
+import fs from 'node:fs';
+
+import type { ControlContext, ControlEngine } from '../control/context.js';
+import { parseListenSpec } from '../config/listen-spec.js';
+import { SettingsSchema, type Settings } from '../config/settings.js';
+import type { Engine } from '../engine/engine.js';
+import { PenError } from '../errors.js';
+
+export class Runtime implements ControlContext {
+  /** True once start-up has pushed the first snapshot and opened the listener. */
+  running = false;
+  readonly pid = process.pid;
+  private current: Settings;
+
+  constructor(
+    initial: Settings,
+    private readonly eng: Engine,
+    private readonly onExit: () => void,
+  ) {
+    this.current = initial;
+  }
+
+  get engine(): ControlEngine {
+    return this.eng.native;
+  }
+
+  settings(): Readonly<Settings> {
+    return this.current;
+  }
+
+  async update(mutate: (draft: Settings) => void): Promise<void> {
+    const draft = structuredClone(this.current);
+    mutate(draft);
+    const checked = SettingsSchema.safeParse(draft);
+    if (!checked.success) {
+      const i = checked.error.issues[0];
+      throw new PenError('PEN_ERR_CONFIG', { detail: `${i.path.join('.') || 'settings'}: ${i.message}` });
+    }
+    if (this.running) await this.eng.apply(checked.data);
+    this.current = checked.data;
+  }
+
+  async reopenListener(spec: string): Promise<void> {
+    if (!this.running) {
+      parseListenSpec(spec);
+      return;
+    }
+    await this.eng.listen(spec, this.current);
+  }
+
+  out(text: string): void {
+    process.stdout.write(text);
+  }
+
+  exit(): void {
+    setImmediate(this.onExit);
+  }
+
+  readFile(path: string): string {
+    return fs.readFileSync(path, 'utf8');
+  }
+
+  writeFile(path: string, text: string): void {
+    fs.writeFileSync(path, text);
+  }
+}

@@ -1,0 +1,92 @@
+// pen's start-up, in Pen's order where it matters (spec/cli.md "Start-up order"):
+// argv -> -O commands -> checks -> (daemon) -> data plane + snapshot -> listener -> chroot/user
+// -> pidfile -> signals -> serve. Every failure ends with one line naming the problem and a
+// non-zero status; nothing is retried silently.
+import fs from 'node:fs';
+
+import { parseArgv } from '../config/argv.js';
+import type { Settings } from '../config/settings.js';
+import { usageText } from '../config/usage.js';
+import { dispatch } from '../control/dispatch.js';
+import { Engine } from '../engine/engine.js';
+import { formatError, isPenError, PenError } from '../errors.js';
+import { stderrLogger, type Logger } from '../log/debug.js';
+import { isDaemonChild, reportToParent, spawnDaemon } from './daemon.js';
+import { dropPrivileges, lookupUser } from './privileges.js';
+import { Runtime } from './runtime.js';
+import { installSignals } from './signals.js';
+import { VERSION } from './version.js';
+
+/** Runs `pen` with argv (without node and script); resolves with the exit status when pen
+    ends by itself (errors, help); a running balancer exits from its signal handlers. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const parsed = parseArgv(argv);
+    if (parsed.action === 'help') {
+      process.stdout.write(usageText());
+      return 0;
+    }
+    if (parsed.action === 'version') {
+      process.stdout.write(`pen ${VERSION}\n`);
+      return 0;
+    }
+    for (const w of parsed.warnings) process.stderr.write(`pen: ${w}\n`);
+    if (!parsed.settings.foreground && !isDaemonChild()) return await spawnDaemon();
+    await serve(parsed.settings, parsed.commands);
+    return -1; // running: the process ends through its signal handlers
+  } catch (err) {
+    const text = isPenError(err) ? formatError(err) : `pen: ${(err as Error).message}`;
+    const code = isPenError(err) ? err.exitCode : 1;
+    if (isDaemonChild()) reportToParent({ error: text, exitCode: code });
+    else process.stderr.write(text + '\n');
+    return code;
+  }
+}
+
+async function serve(initial: Settings, commands: string[]): Promise<void> {
+  const logger = stderrLogger(initial.debug);
+  const engine = new Engine(logger, initial.eventBackend);
+  let pidfile: string | null = null;
+  const shutdown = (): void => {
+    engine.close();
+    if (pidfile) fs.rmSync(pidfile, { force: true });
+    if (engine.listening?.path) fs.rmSync(engine.listening.path, { force: true });
+    process.exit(0);
+  };
+  const rt = new Runtime(initial, engine, shutdown);
+  try {
+    for (const line of commands) {
+      const reply = await dispatch(rt, line, 'option');
+      if (reply) rt.out(reply);
+    }
+    const s = rt.settings();
+    logger.level = s.debug;
+    if (s.listen === null) throw new PenError('PEN_ERR_CONFIG', { detail: 'no listen address given (LISTEN or -O "listen ADDR")' });
+    if (s.servers.length === 0) throw new PenError('PEN_ERR_CONFIG', { detail: 'no backend servers given' });
+    await engine.apply(s);
+    await engine.listen(s.listen, s);
+    rt.running = true;
+    const account = s.user ? lookupUser(s.user) : null;
+    try {
+      dropPrivileges(s.chroot, account);
+    } catch (err) {
+      throw new PenError('PEN_ERR_START', { detail: (err as Error).message });
+    }
+    if (s.pidfile) {
+      try {
+        fs.writeFileSync(s.pidfile, String(process.pid));
+      } catch (err) {
+        throw new PenError('PEN_ERR_START', { detail: `cannot write pidfile: ${(err as Error).message}` });
+      }
+      pidfile = s.pidfile;
+    }
+    installSignals(rt, engine, logger, shutdown);
+    logger.log(1, `pen ${VERSION} balancing ${s.listen} across ${s.servers.length} server(s)`);
+    reportToParent({ ready: true });
+  } catch (err) {
+    engine.close();
+    throw err;
+  }
+}
+
+export type { Logger };

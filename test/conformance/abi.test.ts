@@ -1,0 +1,56 @@
+// Keeps the two sides of the TS <-> C++ boundary in step: export names, the algorithm
+// registry, and what decode.cc understands of a snapshot.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { ALGORITHMS } from '../../lib/config/algorithms.js';
+import { defaultSettings } from '../../lib/config/settings.js';
+import { ABI_VERSION, ADDON_EXPORTS, ENGINE_METHODS, loadAddon } from '../../lib/engine/native.js';
+import { toSnapshot } from '../../lib/engine/to-snapshot.js';
+
+const addon = loadAddon();
+
+test('addon exports exactly the members of NativeAddon', () => {
+  assert.deepEqual(Object.keys(addon).sort(), [...ADDON_EXPORTS].sort());
+  assert.equal(addon.abiVersion, ABI_VERSION);
+});
+
+test('Engine has exactly the methods of NativeEngine', () => {
+  const names = Object.getOwnPropertyNames(addon.Engine.prototype).filter((n) => n !== 'constructor');
+  assert.deepEqual(names.sort(), [...ENGINE_METHODS].sort());
+});
+
+test('the C++ algorithm registry equals lib/config/algorithms.ts', () => {
+  assert.deepEqual(addon.algorithms(), ALGORITHMS.map((a) => a.name));
+});
+
+test('decode.cc understands every snapshot field as sent', async () => {
+  const s = defaultSettings();
+  s.listen = '8080';
+  s.servers = [
+    { host: '127.0.0.1', port: 8001, maxc: 10, hard: 20, weight: 3, prio: 1, acl: 2 },
+    { host: '::1', port: 8002, maxc: 0, hard: 0, weight: 0, prio: 0, acl: 0 },
+    { host: '/run/x.sock', port: 0, maxc: 0, hard: 0, weight: 0, prio: 0, acl: 0 },
+  ];
+  s.emergency = { host: '127.0.0.9', port: 9, maxc: 0, hard: 0, weight: 0, prio: 0, acl: 0 };
+  s.hash = true;
+  s.roundrobin = true;
+  s.tcpFastclose = 'both';
+  s.acls[2] = [
+    { kind: 'ipv4', permit: true, address: '10.0.0.0', mask: '255.0.0.0' },
+    { kind: 'ipv6', permit: false, address: '2001:db8::', prefix: 32 },
+  ];
+  s.clientAcl = 2;
+  const snap = await toSnapshot(s);
+  assert.deepEqual(addon._decodeEcho(snap), snap);
+});
+
+test('a bad snapshot field is refused with its path', async () => {
+  const s = defaultSettings();
+  s.servers = [{ host: '127.0.0.1', port: 1, maxc: 0, hard: 0, weight: 0, prio: 0, acl: 0 }];
+  const snap = await toSnapshot(s);
+  assert.throws(() => addon._decodeEcho({ ...snap, algorithm: 'nosuch' }), /unknown algorithm 'nosuch'/);
+  (snap.servers[0] as { port: number }).port = 70000;
+  assert.throws(() => addon._decodeEcho(snap), (e: Error & { code?: string }) =>
+    e.code === 'PEN_ERR_SNAPSHOT' && /servers\[0\]\.port/.test(e.message));
+});
