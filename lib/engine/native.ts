@@ -175,7 +175,7 @@ export function loadAddon(): NativeAddon {
     addon = require('node-gyp-build')(packageRoot()) as NativeAddon;
   } catch (err) {
     const e = new Error(
-      `pen: the native data plane is not built (${(err as Error).message.split('\n')[0]}).\n` +
+      `the native data plane is not built (${(err as Error).message.split('\n')[0]}).\n` +
         'Build it with: npm run build:native',
     );
     (e as NodeJS.ErrnoException).code = 'PEN_ERR_ADDON';
@@ -183,7 +183,7 @@ export function loadAddon(): NativeAddon {
   }
   if (addon.abiVersion !== ABI_VERSION) {
     const e = new Error(
-      `pen: the native addon speaks ABI ${addon.abiVersion}, this control plane ABI ${ABI_VERSION}.\n` +
+      `the native addon speaks ABI ${addon.abiVersion}, this control plane ABI ${ABI_VERSION}.\n` +
         'Rebuild it with: npm run build:native',
     );
     (e as NodeJS.ErrnoException).code = 'PEN_ERR_ADDON';

@@ -28,6 +28,7 @@ class EpollPoller final : public Poller {
   int add(int fd, uint32_t events, uint64_t token) override { return ctl(EPOLL_CTL_ADD, fd, events, token); }
   int modify(int fd, uint32_t events, uint64_t token) override { return ctl(EPOLL_CTL_MOD, fd, events, token); }
   void remove(int fd) override { epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr); }
+  void forget(int) override {}  // close() deregisters (pen never dup()s a socket)
 
   int wait(Event* out, int max, int timeoutMs) override {
     if (int(buf_.size()) < max) buf_.resize(max);

@@ -24,6 +24,8 @@ class Poller {
   virtual int add(int fd, uint32_t events, uint64_t token) = 0;
   virtual int modify(int fd, uint32_t events, uint64_t token) = 0;
   virtual void remove(int fd) = 0;
+  /* fd is about to be closed: drop it without a syscall where closing deregisters it. */
+  virtual void forget(int fd) { remove(fd); }
   /* Waits up to timeoutMs (-1 = forever); fills out[0..n); returns n (0 on timeout or EINTR). */
   virtual int wait(Event* out, int max, int timeoutMs) = 0;
   virtual const char* name() const = 0;

@@ -170,14 +170,18 @@ void Engine::connected(Conn& c) {
   }
   if (snap_->idleTimeoutSec > 0)
     timers_.add(nowMs_ + snap_->idleTimeoutSec * 1000LL, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerIdle);
-  updateInterest(c);
+  // Most clients have spoken by now (a request waits in the socket): forward it at once
+  // instead of waiting a loop turn for the poller to say so.
+  relay(c, true);
+  if (c.used) afterIo(c);
 }
 
 /* An asynchronous connect failed (err) or timed out: blacklist the server and fail over. */
 void Engine::connectFailed(Conn& c, int err) {
   pending_--;
   c.state = 0;
-  setInterest(c, 1, 0);
+  if (c.umask) poller_->forget(c.ufd);
+  c.umask = 0;
   close(c.ufd);
   c.ufd = -1;
   releaseServer(c);
@@ -198,7 +202,8 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
   c.lastActiveMs = nowMs_;
   if (c.state & tcp::kConnecting) {
     if (side == 1 && (ev & (loop::kWrite | loop::kError | loop::kHup))) {
-      int e = net::socketError(c.ufd);
+      // Writable without an error condition means the connect completed.
+      int e = (ev & (loop::kError | loop::kHup)) ? net::socketError(c.ufd) : 0;
       if (e == 0 && (ev & loop::kWrite)) connected(c);
       else connectFailed(c, e ? e : ECONNREFUSED);
     }
@@ -233,7 +238,10 @@ void Engine::relay(Conn& c, bool upward) {
   if (balance::ServerRuntime* rt = runtime(c.server)) (upward ? rt->sx : rt->rx) += d.bytes - before;
   if (d.eof) {
     c.state |= upward ? tcp::kClosedDown : tcp::kClosedUp;
-    if (!d.pending() && !d.shut) {
+    const tcp::Dir& other = upward ? c.down : c.up;
+    if (!d.pending() && !d.shut && other.shut) {
+      d.shut = true;  // both directions are over: close() sends the FIN, no shutdown needed
+    } else if (!d.pending() && !d.shut) {
       if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN) {
         closeConn(c, strerror(errno));
         return;
@@ -298,7 +306,7 @@ void Engine::closeConn(Conn& c, const char* why) {
   for (int side = 0; side < 2; side++) {
     int fd = side ? c.ufd : c.cfd;
     if (fd < 0) continue;
-    if (side ? c.umask : c.cmask) poller_->remove(fd);
+    if (side ? c.umask : c.cmask) poller_->forget(fd);
     close(fd);
   }
   c.cfd = c.ufd = -1;
