@@ -13,6 +13,8 @@
 #include "decode.h"
 #include "engine.h"
 #include "net/socket.h"
+#include "net/udp.h"
+#include "udp/balancer.h"
 
 namespace pen {
 namespace {
@@ -40,26 +42,39 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
                        });
   }
 
-  /* new Engine({ poller: "default" | "epoll" | "kqueue" | "poll" }) */
+  /* new Engine({ poller: "default" | "epoll" | "kqueue" | "poll", udp?: boolean })
+     udp: run the UDP data plane (-U) instead of the TCP one; listen() then opens UDP sockets. */
   explicit JsEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEngine>(info) {
     Napi::Env env = info.Env();
     std::string name = "default";
     if (info.Length() > 0 && info[0].IsObject()) {
       Napi::Value p = info[0].As<Napi::Object>().Get("poller");
       if (p.IsString()) name = p.As<Napi::String>().Utf8Value();
+      Napi::Value u = info[0].As<Napi::Object>().Get("udp");
+      if (!u.IsUndefined() && !u.IsBoolean()) throw Napi::TypeError::New(env, "Engine option udp must be a boolean");
+      udp_ = u.IsBoolean() && u.As<Napi::Boolean>().Value();
     }
     auto poller = loop::makePoller(name);
     if (!poller) throw errnoError(env, "event backend '" + name + "' is not available on this system", "PEN_ERR_POLLER");
-    engine_ = std::make_unique<Engine>(std::move(poller), events_);
+    if (udp_) engine_ = std::make_unique<udp::Balancer>(std::move(poller), events_);
+    else engine_ = std::make_unique<Engine>(std::move(poller), events_);
     std::string err;
     if (!engine_->start(err)) throw errnoError(env, "cannot start the data plane: " + err, "PEN_ERR_ENGINE");
-    env.AddCleanupHook(&JsEngine::Cleanup, this);
+    cleanup_ = env.AddCleanupHook(&JsEngine::Cleanup, this);
   }
 
-  ~JsEngine() override { shutdown(); }
+  /* A collected engine must take its cleanup hook with it: the hook would otherwise run on
+     freed memory when the environment exits (after the hook ran, it is gone already). */
+  ~JsEngine() override {
+    shutdown();
+    if (!cleanupRan_ && !cleanup_.IsEmpty()) cleanup_.Remove(Env());
+  }
 
  private:
-  static void Cleanup(JsEngine* self) { self->shutdown(); }
+  static void Cleanup(JsEngine* self) {
+    self->cleanupRan_ = true;
+    self->shutdown();
+  }
 
   void shutdown() {
     if (engine_) {
@@ -72,7 +87,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     }
   }
 
-  Engine& live(Napi::Env env) {
+  DataPlane& live(Napi::Env env) {
     if (!engine_) throw errnoError(env, "the engine is closed", "PEN_ERR_CLOSED");
     return *engine_;
   }
@@ -85,10 +100,11 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
 
   Napi::Value JsListen(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Engine& e = live(env);
+    DataPlane& e = live(env);
     ListenSpec spec = decode::listenSpec(info[0]);
     std::string err;
-    int fd = net::openListener(spec.addr, spec.backlog, spec.nodelay, err);
+    // The engine's mode decides the socket type (the spec is the same for both).
+    int fd = udp_ ? net::openUdpListener(spec.addr, err) : net::openListener(spec.addr, spec.backlog, spec.nodelay, err);
     std::string where = spec.addr.family() == AF_UNIX ? spec.addr.host() : spec.addr.host() + ":" + std::to_string(spec.addr.port());
     if (fd < 0) throw errnoError(env, "cannot listen on " + where + ": " + err, "PEN_ERR_BIND");
     net::Addr bound;
@@ -217,7 +233,10 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
   }
 
   events::Queue events_;
-  std::unique_ptr<Engine> engine_;
+  bool udp_ = false;
+  Napi::Env::CleanupHook<void (*)(JsEngine*), JsEngine> cleanup_;
+  bool cleanupRan_ = false;
+  std::unique_ptr<DataPlane> engine_;
   Napi::ThreadSafeFunction tsfn_;
 };
 

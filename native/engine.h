@@ -15,6 +15,7 @@
 
 #include "balance/algorithm.h"
 #include "balance/sticky.h"
+#include "dataplane.h"
 #include "events.h"
 #include "loop/poller.h"
 #include "loop/timers.h"
@@ -43,28 +44,28 @@ struct ClientInfo {
   double lastSeenWallMs;
 };
 
-class Engine {
+class Engine : public DataPlane {
  public:
   /* poller: the mechanism to use; events: where records go (outlives the engine). */
   Engine(std::unique_ptr<loop::Poller> poller, events::Queue& events);
-  ~Engine();
+  ~Engine() override;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
   /* JS thread. Starts the worker; returns false with err when it cannot. */
-  bool start(std::string& err);
+  bool start(std::string& err) override;
   /* JS thread. Closes every connection and the listener, joins the worker. Idempotent. */
-  void stop();
+  void stop() override;
 
   /* JS thread. The snapshot takes effect at the worker's next loop turn. */
-  void configure(std::shared_ptr<const Snapshot> snap);
+  void configure(std::shared_ptr<const Snapshot> snap) override;
   /* JS thread. Takes ownership of a listening fd; the previous listener is closed. */
-  void setListener(int fd);
-  void blacklist(int server, int seconds);
-  bool closeConnection(uint32_t id);
-  Stats stats();
-  std::vector<ConnInfo> connections();
-  std::vector<ClientInfo> clients(int sinceSec);
+  void setListener(int fd) override;
+  void blacklist(int server, int seconds) override;
+  bool closeConnection(uint32_t id) override;
+  Stats stats() override;
+  std::vector<ConnInfo> connections() override;
+  std::vector<ClientInfo> clients(int sinceSec) override;
 
  private:
   // ---- engine.cc: the loop, the listener, the JS-facing state ----

@@ -12,7 +12,7 @@
 namespace pen {
 
 /* Must equal ABI_VERSION in lib/engine/native.ts. */
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 
 struct ServerConf {
   net::Addr addr;        // family AF_UNSPEC for a never-configured placeholder

@@ -77,7 +77,7 @@ export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
       finish(1, connected ? 'timeout waiting for the reply' : 'timeout connecting to server'));
     sock.on('connect', () => {
       connected = true;
-      sock.end(line);
+      sock.write(line); // no half-close, as Pen's penctl: the server ends the exchange
     });
     sock.on('data', (chunk: Buffer) => {
       if (head.length < 256) head += chunk.toString('utf8');
@@ -92,10 +92,16 @@ export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
   });
 }
 
-/** `node penctl.js ...` */
-async function main(): Promise<void> {
+/** The program: process.argv in, process.exitCode out (for bin/penctl.js, or running this file). */
+export async function main(): Promise<void> {
   process.exitCode = await penctl(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
 }
 
-const invoked = process.argv[1];
-if (invoked && fs.realpathSync(invoked) === fileURLToPath(import.meta.url)) void main();
+function runDirectly(): boolean {
+  try {
+    return fs.realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (runDirectly()) void main();

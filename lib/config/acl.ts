@@ -11,7 +11,8 @@
 //  - addresses are masked when the entry is made, so `permit 10.1.2.3 255.0.0.0` means 10/8;
 //  - unix-socket clients always pass.
 import { isIPv4, isIPv6 } from 'node:net';
-import { z } from 'zod';
+import { z } from './zod.js';
+import type { z as zt } from 'zod';
 
 export const ACL_LISTS = 10;
 
@@ -38,7 +39,7 @@ export const AclEntrySchema = z.discriminatedUnion('kind', [
     country: z.string().regex(/^[A-Z]{2}$/),
   }),
 ]);
-export type AclEntry = z.infer<typeof AclEntrySchema>;
+export type AclEntry = zt.infer<typeof AclEntrySchema>;
 
 export const AclListsSchema = z.array(z.array(AclEntrySchema)).length(ACL_LISTS);
 

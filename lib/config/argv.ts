@@ -84,6 +84,7 @@ const OPTIONS: Readonly<Record<string, OptionDef>> = {
   s: flag((st) => { st.settings.stubborn = true; }),
   t: withArg((st, v) => { st.settings.timeout = wholeNumber('-t (timeout seconds)', v, 1); }),
   T: withArg((st, v) => { st.settings.tracking = wholeNumber('-T (tracking seconds)', v, 0); }),
+  U: flag((st) => { st.settings.udp = true; }),
   u: withArg((st, v) => { st.settings.user = nonEmpty('u', v); }),
   W: flag((st) => { st.settings.weight = true; }),
   x: withArg((st, v) => { st.settings.connMax = wholeNumber('-x (connection table size)', v, 1); }),
@@ -109,7 +110,6 @@ const OPTIONS: Readonly<Record<string, OptionDef>> = {
   // Later releases. They throw when met, so whether they take an argument does not matter.
   C: unsupported('C', 'control socket'),
   F: unsupported('F', 'config file'),
-  U: unsupported('U', 'UDP'),
   H: unsupported('H', 'HTTP header insertion'),
   E: unsupported('E', 'TLS certificate'),
   K: unsupported('K', 'TLS key'),
@@ -182,16 +182,18 @@ export function parseArgv(argv: readonly string[], opts: PortOptions = {}): Pars
     }
   }
 
+  // Service names in LISTEN and BACKENDs are looked up for the protocol pen will speak.
+  const portOpts: PortOptions = { ...opts, proto: st.settings.udp ? 'udp' : (opts.proto ?? 'tcp') };
   const fromCommand = listenFromCommands(st.commands);
   let listen: ListenSpec;
   let backends: string[];
   if (fromCommand !== null) {
-    listen = parseListenSpec(fromCommand, opts); // settings.listen is left to the command
+    listen = parseListenSpec(fromCommand, portOpts); // settings.listen is left to the command
     backends = positionals;
   } else {
     const [first, ...rest] = positionals;
     if (first === undefined) throw usageError('no LISTEN address given');
-    listen = parseListenSpec(first, opts);
+    listen = parseListenSpec(first, portOpts);
     st.settings.listen = first;
     backends = rest;
   }
@@ -202,7 +204,7 @@ export function parseArgv(argv: readonly string[], opts: PortOptions = {}): Pars
   }
 
   const defaultPort = listenPort(listen);
-  const ctx = { ...opts, noDefaultPort: noDefaultPortReason(listen) };
+  const ctx = { ...portOpts, noDefaultPort: noDefaultPortReason(listen) };
   st.settings.servers = backends.map((b) => parseServerSpec(b, defaultPort, ctx));
   if (st.emergency !== null) {
     st.settings.emergency =

@@ -2,7 +2,8 @@
 // Every way of changing configuration (argv, -O, -F, include, penctl, HUP) produces a new
 // Settings value validated by SettingsSchema; the data plane only ever sees snapshots made from
 // it (lib/engine/to-snapshot.ts).
-import { z } from 'zod';
+import { z } from './zod.js';
+import type { z as zt } from 'zod';
 import { AclListsSchema, emptyAcls } from './acl.js';
 
 const int = (min: number, max = 2 ** 31 - 1) => z.number().int().min(min).max(max);
@@ -22,7 +23,7 @@ export const ServerSchema = z.object({
   /** Per-server ACL list 0..9 (checked at connect time; 0 = empty list = permit all). */
   acl: int(0, 9),
 });
-export type Server = z.infer<typeof ServerSchema>;
+export type Server = zt.infer<typeof ServerSchema>;
 
 export const TcpFastclose = z.enum(['off', 'up', 'down', 'both']);
 export const EventBackend = z.enum(['default', 'epoll', 'poll', 'kqueue']);
@@ -72,8 +73,9 @@ export const SettingsSchema = z.object({
   configFile: z.string().nullable(), // -F: read at start-up and on HUP; `write`'s default file
   source: z.string().nullable(), //   source: IP literal that backend sockets bind to
   abortOnError: z.boolean(), //       abort_on_error: fatal errors abort() (core) instead of exit
+  udp: z.boolean(), //                -U: the listener and the backends speak UDP (start-up only)
 });
-export type Settings = z.infer<typeof SettingsSchema>;
+export type Settings = zt.infer<typeof SettingsSchema>;
 
 /** Pen's compiled-in defaults (spec/cli.md option table). */
 export const DEFAULTS: Settings = Object.freeze({
@@ -112,6 +114,7 @@ export const DEFAULTS: Settings = Object.freeze({
   configFile: null,
   source: null,
   abortOnError: false,
+  udp: false,
 }) as Settings;
 
 /** A fresh, mutable copy of the defaults. */

@@ -24,7 +24,7 @@ export function usageText(): string {
   -Q              obsolete: kqueue is already the default where available
   -S N            obsolete: the server table grows dynamically
   -T sec          client tracking time; 0 = forever [${d.tracking}]
-  -U              UDP mode ${LATER}
+  -U              UDP mode: balance datagrams instead of TCP connections
   -W              weight-based server selection
   -X              enable the exit control command
   -a              debug dumps as text instead of hex ${LATER}

@@ -1,7 +1,8 @@
 // Argument schemas for command entries: each takes one word (a string) and yields a value, or
 // an issue whose message says what was expected and what came. Pen used atoi (garbage = 0);
 // pen refuses garbage instead.
-import { z } from 'zod';
+import { z } from '../config/zod.js';
+import type { z as zt } from 'zod';
 import { commandError } from './reply.js';
 
 export const INT_MAX = 2 ** 31 - 1;
@@ -52,7 +53,7 @@ export const words = z.array(z.string());
  * One line saying why `tokens` did not fit a schema: the first issue, phrased for an operator.
  * The dispatcher adds the command name and its usage.
  */
-export function describeIssue(error: z.ZodError, tokens: readonly string[]): string {
+export function describeIssue(error: zt.ZodError, tokens: readonly string[]): string {
   const issue = error.issues[0];
   if (!issue) return 'bad arguments';
   const at = issue.path[0];

@@ -47,14 +47,17 @@ export function notSupported(what: string): PenError {
   return new PenError('PEN_ERR_UNSUPPORTED', { detail: `'${what}' is not supported yet` });
 }
 
+/** Error codes whose message is a bare detail: the reply names the command in front of it. */
+const BARE_DETAIL = new Set(['PEN_ERR_USAGE', 'PEN_ERR_CONFIG']);
+
 /**
  * The error reply for something thrown while running `command`. PenError messages are shown
- * as they are (without the command-line hint); PEN_ERR_USAGE details get the command name in
- * front; anything else is a bug and says so, but still only ends this one command.
+ * without the command-line hint, after the command name when they are a bare detail; anything
+ * else is a bug and says so, but still only ends this one command.
  */
 export function errorReply(command: string, e: unknown): Reply {
   if (isPenError(e)) {
-    const msg = e.code === 'PEN_ERR_USAGE' ? `${command}: ${e.message}` : e.message;
+    const msg = BARE_DETAIL.has(e.code) ? `${command}: ${e.message}` : e.message;
     return fail(`pen: ${oneLine(msg)}\n`);
   }
   const msg = e instanceof Error ? e.message : String(e);

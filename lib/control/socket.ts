@@ -5,7 +5,7 @@
 //  1. control_acl is checked against the peer address; a denied peer is closed unread and
 //     unanswered (unix-socket peers always pass).
 //  2. Bytes are read until the first '\r' or '\n', or EOF. More than `maxLineBytes` without a
-//     line end replies an error; silence for `timeoutMs` closes the connection.
+//     line end replies an error; no line within `timeoutMs` of connecting closes the connection.
 //  3. That one line is dispatched (origin 'socket'); the reply is written and the connection
 //     closed: end of reply = EOF, as in Pen.
 // At most `maxClients` connections are open at once; others are refused by the kernel/Node.
@@ -22,7 +22,7 @@ export interface ControlServerOptions {
   ctx: ControlContext;
   /** The -C argument: [host:]port, [host]:port, ::1:port or a unix socket path. */
   address: string;
-  /** Idle time allowed before the line arrives and while the reply is read (default 5000). */
+  /** Time allowed for the line to arrive, and again for the reply to be taken (default 5000). */
   timeoutMs?: number;
   /** Longest accepted command line, in bytes, line end included (default 4096). */
   maxLineBytes?: number;
@@ -104,17 +104,23 @@ function serveOne(sock: net.Socket, ctx: ControlContext, run: (line: string) => 
     sock.destroy();
     return;
   }
-  sock.setTimeout(timeoutMs, () => sock.destroy());
+  // Hard deadlines, not idle timers: a client trickling bytes cannot hold a slot either.
+  let deadline = setTimeout(() => sock.destroy(), timeoutMs);
+  sock.on('close', () => clearTimeout(deadline));
+  const reply = (text: string) => {
+    clearTimeout(deadline);
+    deadline = setTimeout(() => sock.destroy(), timeoutMs); // for the client to take the reply
+    sock.end(text);
+  };
 
   const chunks: Buffer[] = [];
   let size = 0;
-  let started = false;
+  let answered = false;
   const answer = (line: string) => {
-    if (started) return;
-    started = true;
-    sock.removeListener('data', onData);
-    sock.pause();
-    run(line).then((reply) => { if (!sock.destroyed) sock.end(reply); },
+    answered = true;
+    sock.removeListener('data', onData); // further input is read and dropped
+    clearTimeout(deadline);
+    run(line).then((text) => { if (!sock.destroyed) reply(text); },
       () => sock.destroy()); // dispatch never rejects; a custom `run` might
   };
   const onData = (chunk: Buffer) => {
@@ -122,16 +128,17 @@ function serveOne(sock: net.Socket, ctx: ControlContext, run: (line: string) => 
     size += chunk.length;
     const all = Buffer.concat(chunks, size);
     const end = all.findIndex((b) => b === 0x0a || b === 0x0d);
-    if (end >= 0 && end < maxLineBytes) return answer(all.subarray(0, end).toString('utf8'));
-    if (size >= maxLineBytes) {
-      started = true;
+    if (end >= 0 && end < maxLineBytes) {
+      answer(all.subarray(0, end).toString('utf8'));
+    } else if (size >= maxLineBytes) {
+      answered = true;
       sock.removeListener('data', onData);
-      sock.end(`pen: command longer than ${maxLineBytes - 1} bytes\n`);
+      reply(`pen: command longer than ${maxLineBytes - 1} bytes\n`);
     }
   };
   sock.on('data', onData);
   sock.on('end', () => {
-    if (started) return;
+    if (answered) return;
     if (size > 0) answer(Buffer.concat(chunks, size).toString('utf8'));
     else sock.end();
   });

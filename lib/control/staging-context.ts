@@ -1,6 +1,6 @@
 // A ControlContext that collects instead of acting: reload.ts runs a config file against it to
 // learn what the settings WOULD be, then applies only the differences to the live context.
-import { z } from 'zod';
+import { z } from '../config/zod.js';
 import { SettingsSchema, type Settings } from '../config/settings.js';
 import type { ControlContext, ControlEngine } from './context.js';
 import { commandError } from './reply.js';

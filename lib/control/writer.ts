@@ -62,6 +62,7 @@ export function serverSpec(v: Server): string {
 /** Line 2: the start-up options no command can set, in Pen's order. */
 function restartCommand(s: Readonly<Settings>, file: string): string {
   const parts = ['pen'];
+  if (s.udp) parts.push('-U');
   if (s.foreground) parts.push('-f');
   if (s.exitEnabled) parts.push('-X');
   if (s.clientsMax !== DEFAULTS.clientsMax) parts.push('-c', String(s.clientsMax));

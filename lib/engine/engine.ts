@@ -13,10 +13,13 @@ export class Engine {
   /** The listener as bound: its unix path (to unlink at exit) or its real port. */
   listening: { path: string | null; port: number } | null = null;
 
-  /** Loads the addon and starts the data-plane thread (nothing is listening yet). */
-  constructor(private readonly logger: Logger, poller: Settings['eventBackend'] = 'default') {
+  /**
+   * Loads the addon and starts the data-plane thread (nothing is listening yet). `udp` (-U)
+   * picks the UDP data plane; it is fixed for the life of the engine (Pen's -U is start-up only).
+   */
+  constructor(private readonly logger: Logger, poller: Settings['eventBackend'] = 'default', readonly udp = false) {
     const addon = loadAddon();
-    this.native = new addon.Engine({ poller });
+    this.native = new addon.Engine({ poller, udp });
     this.native.onEvents((batch) => this.onEvents(batch));
   }
 
@@ -27,11 +30,12 @@ export class Engine {
 
   /**
    * Opens the listener described by `spec` (Pen's LISTEN syntax) and hands it to the data
-   * plane, which closes the previous one. Throws PenError (PEN_ERR_LISTEN_SPEC, _RESOLVE,
+   * plane, which closes the previous one: a TCP listening socket, or in UDP mode a bound UDP
+   * socket (unix paths are refused there). Throws PenError (PEN_ERR_LISTEN_SPEC, _RESOLVE,
    * _BIND) and keeps the old listener on failure.
    */
   async listen(spec: string, settings: Settings): Promise<void> {
-    const parsed = parseListenSpec(spec);
+    const parsed = parseListenSpec(spec, { proto: this.udp ? 'udp' : 'tcp' });
     const ls = await listenEndpoint(parsed, settings);
     try {
       const info = this.native.listen(ls);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 /** Must equal kAbiVersion in native/snapshot.h. Bump both when a shape below changes. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Address family codes shared with native/net/addr.h. */
 export const FAMILY = { unset: 0, inet: 4, inet6: 6, unix: 1 } as const;
@@ -146,7 +146,12 @@ export interface NativeAddon {
   abiVersion: number;
   algorithms(): string[];
   pollers(): string[];
-  Engine: new (options: { poller: string }) => NativeEngine;
+  /**
+   * poller: the event mechanism (pollers()). udp: run the UDP data plane (-U) instead of the
+   * TCP one; listen() then opens a bound UDP socket (the mode decides, not the ListenSpec),
+   * "connections" are UDP flows (client address:port -> server) and conn_max bounds them.
+   */
+  Engine: new (options: { poller: string; udp?: boolean }) => NativeEngine;
   /** chroot(2) + chdir("/"); throws with errno text. */
   chroot(dir: string): void;
   /** Debug hook: what decode.cc understood of a snapshot, as plain data. */

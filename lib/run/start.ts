@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function serve(initial: Settings, commands: string[]): Promise<void> {
   const logger = stderrLogger(initial.debug);
-  const engine = new Engine(logger, initial.eventBackend);
+  const engine = new Engine(logger, initial.eventBackend, initial.udp);
   let pidfile: string | null = null;
   const shutdown = (): void => {
     engine.close();
@@ -81,7 +81,7 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
       pidfile = s.pidfile;
     }
     installSignals(rt, engine, logger, shutdown);
-    logger.log(1, `pen ${VERSION} balancing ${s.listen} across ${s.servers.length} server(s)`);
+    logger.log(1, `pen ${VERSION} balancing ${s.listen}${s.udp ? ' (UDP)' : ''} across ${s.servers.length} server(s)`);
     reportToParent({ ready: true });
   } catch (err) {
     engine.close();

@@ -295,7 +295,7 @@ test('numbers are checked (no atoi)', () => {
 
 test('options of later releases are refused with exit 2', () => {
   const later: Array<[string, string, string[]]> = [
-    ['C', 'control socket', ['8888']], ['F', 'config file', ['pen.cfg']], ['U', 'UDP', []],
+    ['C', 'control socket', ['8888']], ['F', 'config file', ['pen.cfg']],
     ['H', 'HTTP header insertion', []], ['E', 'TLS certificate', ['c.pem']], ['K', 'TLS key', ['k.pem']],
     ['G', 'TLS CA file', ['ca.pem']], ['A', 'TLS CA directory', ['/etc/ssl']],
     ['Z', 'TLS bug workarounds', []], ['R', 'TLS client certificate', []],
@@ -306,7 +306,7 @@ test('options of later releases are refused with exit 2', () => {
     fails([`-${letter}`, ...arg, '80', 'a'], 'PEN_ERR_UNSUPPORTED', `option -${letter} (${what}) is not supported yet`);
   }
   fails(['-C8888', '80', 'a'], 'PEN_ERR_UNSUPPORTED', 'option -C (control socket) is not supported yet');
-  fails(['-fU', '80', 'a'], 'PEN_ERR_UNSUPPORTED', 'option -U (UDP) is not supported yet');
+  fails(['-fH', '80', 'a'], 'PEN_ERR_UNSUPPORTED', 'option -H (HTTP header insertion) is not supported yet');
   try {
     parseArgv(['-C', '8888', '80', 'a']);
   } catch (e: any) {
@@ -364,4 +364,19 @@ test('a realistic command line', () => {
   assert.deepEqual(r.settings.emergency, srv('sorry.example', 8080));
   assert.deepEqual(r.commands, ['tcp_nodelay']);
   assert.equal(r.settings.listen, '0.0.0.0:80');
+});
+
+test('-U: UDP mode, and service names are looked up for udp', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'pen-services-')), 'services');
+  writeFileSync(file, 'domain 53/tcp\ndomain 53/udp\nsyslog 514/udp\nshell 514/tcp cmd\n');
+  const runU = (argv: string[]): Run => parseArgv(argv, { servicesFile: file }) as Run;
+  const udp = runU(['-U', 'domain', '127.0.0.1', 'ns2:syslog']);
+  assert.equal(udp.settings.udp, true);
+  assert.equal(udp.settings.servers[0]!.port, 53);
+  assert.equal(udp.settings.servers[1]!.port, 514);
+  assert.equal(runU(['53', 'a']).settings.udp, false);
+  // -U may follow the positionals (getopt permutation): the lookups still use udp.
+  assert.equal(runU(['127.0.0.1:syslog', 'a', '-U']).settings.servers[0]!.port, 514);
+  assert.throws(() => parseArgv(['-U', 'cmd', 'a'], { servicesFile: file }),
+    (e: any) => e.code === 'PEN_ERR_LISTEN_SPEC' && /not a udp service/.test(e.message));
 });

@@ -1,5 +1,5 @@
 // ACL lists and where they apply (spec/selection.md §8; model in lib/config/acl.ts).
-import { z } from 'zod';
+import { z } from '../../config/zod.js';
 import { parseAclEntry, renderAclEntry, ACL_LISTS } from '../../config/acl.js';
 import { command, type Command } from '../command.js';
 import { int, word } from '../args.js';

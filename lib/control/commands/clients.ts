@@ -1,5 +1,5 @@
 // Runtime views of clients and connections, and forcing a connection closed.
-import { z } from 'zod';
+import { z } from '../../config/zod.js';
 import type { NativeConnection } from '../../engine/native.js';
 import type { ControlContext } from '../context.js';
 import { command, type Command } from '../command.js';

@@ -1,5 +1,5 @@
 // Command files: include runs one, write saves the settings as one.
-import { z } from 'zod';
+import { z } from '../../config/zod.js';
 import { command, type Command } from '../command.js';
 import { word } from '../args.js';
 import { commandError } from '../reply.js';

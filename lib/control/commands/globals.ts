@@ -1,6 +1,6 @@
 // Global knobs: timers, table sizes, socket options, source address, debug.
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import { z } from '../../config/zod.js';
 import { command, type Command } from '../command.js';
 import { INT_MAX, none, oneOf, word } from '../args.js';
 import { fail } from '../reply.js';

@@ -1,5 +1,5 @@
 // Numeric settings spelled `WORD [N]`: show the value, or set it and (mostly) show it.
-import { z } from 'zod';
+import { z } from '../../config/zod.js';
 import type { Settings } from '../../config/settings.js';
 import { command, type Command } from '../command.js';
 import { int } from '../args.js';

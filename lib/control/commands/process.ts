@@ -1,5 +1,5 @@
 // The process and its sockets: pid, exit, listen, control, the event backend, help.
-import { z } from 'zod';
+import { z } from '../../config/zod.js';
 import { parseListenSpec } from '../../config/listen-spec.js';
 import { command, helpText, type Command } from '../command.js';
 import { none, word, words } from '../args.js';

@@ -1,6 +1,6 @@
 // The server table: `server N ...` to create or change a backend, `servers` to list them.
 import { isIP, isIPv6 } from 'node:net';
-import { z } from 'zod';
+import { z } from '../../config/zod.js';
 import type { Server } from '../../config/settings.js';
 import { ACL_LISTS } from '../../config/acl.js';
 import { command, type Command } from '../command.js';

@@ -1,0 +1,159 @@
+// `npm run bench`: every workload against every target, side by side, in one run.
+// Prints the table on stdout (progress on stderr), writes bench/results/latest.json, and
+// exits 1 when a cell failed (a skipped target or workload is not a failure).
+// Every process it starts is stopped by pid before it exits, also on error and Ctrl-C.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readConfig, type BenchConfig, type TargetName } from './config.js';
+import { startBulkBackend, startHttpBackend, startIdleBackend, type Backend } from './backends.js';
+import { makeTargets, type Lb } from './peers.js';
+import { makeWorkloads, type Metrics, type Workload } from './workloads.js';
+import { installCleanupHandlers, stop, stopAll } from './processes.js';
+import { computeRatios, medianMetrics, renderText, writeJson, type Results, type WorkloadResult } from './report.js';
+import { anyOutput } from './versions.js';
+import { sleep } from './ports.js';
+import { CLK_TCK } from './procstat.js';
+import { runUdpWorkload } from './udp.js';
+
+function log(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+/** One line of progress per cell: the headline number of each workload. */
+function headline(m: Metrics): string {
+  const f = (v: number | undefined, d = 0) => (v === undefined ? '' : v.toLocaleString('en-US', { maximumFractionDigits: d }));
+  if (m.rps !== undefined) return `${f(m.rps)} req/s${m.lbCpuS !== undefined ? `, LB ${f(m.cpuPerReqUs ?? m.cpuPerConnUs, 2)} µs CPU each` : ''}`;
+  if (m.gibPerS !== undefined) return `${f(m.gibPerS, 2)} GiB/s${m.cpuPerGiBs !== undefined ? `, LB ${f(m.cpuPerGiBs, 3)} s CPU/GiB` : ''}`;
+  if (m.open !== undefined) return `${f(m.open)} open${m.bytesPerConn !== undefined ? `, ${f(m.bytesPerConn)} B RSS each` : ''}`;
+  return '';
+}
+
+type BackendKind = Workload['backend'];
+
+function startBackend(kind: BackendKind, cfg: BenchConfig, dir: string): Promise<Backend> {
+  if (kind === 'http') return startHttpBackend(cfg, dir);
+  if (kind === 'bulk') return startBulkBackend(cfg);
+  return startIdleBackend(cfg);
+}
+
+async function main(): Promise<number> {
+  const cfg = readConfig();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pen-bench-'));
+  const removeDir = async () => {
+    if (!cfg.keepTmp) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  installCleanupHandlers(removeDir);
+
+  const targets = makeTargets(cfg);
+  const workloads = makeWorkloads(cfg);
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const results: Results = {
+    meta: {
+      date: new Date().toISOString(),
+      quick: cfg.quick,
+      host: `${os.availableParallelism()} CPUs (${cpu}), Linux ${os.release()}, node ${process.version}`,
+      pinning:
+        cfg.lbCpu === null
+          ? 'not pinned (one CPU)'
+          : `balancer on CPU ${cfg.lbCpu}, backends and load generators on CPU ${cfg.loadCpu}`,
+      params: {
+        repeat: cfg.repeat,
+        cpuTimeResolutionS: 1 / CLK_TCK,
+        wrk: `-t${cfg.wrkThreads} -c${cfg.wrkConnections} -d${cfg.durationS}s (warm-up ${cfg.warmupS}s)`,
+        bulkBytes: cfg.bulkBytes,
+        idleRequested: cfg.idleRequested,
+        idleCount: cfg.idleCount,
+        nofile: cfg.nofile,
+        penArgs: cfg.penArgs,
+        haproxySplice: cfg.haproxySplice,
+      },
+      tools: { wrk: anyOutput('wrk', ['-v']) ?? 'not installed' },
+      backends: {} as Record<string, string>,
+      tempDir: cfg.keepTmp ? dir : undefined,
+    },
+    notes: cfg.notes,
+    targets: targets.map((t) => ({ name: t.name, version: t.version, describe: t.describe, skipReason: t.skipReason })),
+    workloads: [],
+  };
+  for (const t of targets) if (t.skipReason) log(`${t.name}: skipped: ${t.skipReason}`);
+
+  const backends = new Map<BackendKind, Backend>();
+  let failures = 0;
+  try {
+    for (const [i, w] of workloads.entries()) {
+      const wr: WorkloadResult = { name: w.name, title: w.title, backend: '', cells: {}, ratios: {} };
+      results.workloads.push(wr);
+      let backend: Backend | undefined;
+      let backendError = w.skipReason;
+      if (!backendError) {
+        try {
+          backend = backends.get(w.backend) ?? (await startBackend(w.backend, cfg, dir));
+          backends.set(w.backend, backend);
+          wr.backend = backend.description;
+          (results.meta.backends as Record<string, string>)[w.backend] = backend.description;
+        } catch (e) {
+          backendError = `backend failed to start: ${(e as Error).message}`;
+          failures++;
+        }
+      }
+      // Rounds interleave the targets (direct, pen, haproxy, ... then again), so that a
+      // burst of outside noise spreads over all of them; each cell reports the median.
+      const samples = new Map<TargetName, Metrics[]>();
+      for (let round = 0; round < cfg.repeat && backend; round++) {
+        for (const t of targets) {
+          if (t.skipReason || wr.cells[t.name]?.status === 'failed') continue;
+          const tag = `${w.name} / ${t.name}${cfg.repeat > 1 ? ` (round ${round + 1}/${cfg.repeat})` : ''}`;
+          log(`${tag} ...`);
+          let lb: Lb | undefined;
+          try {
+            lb = await t.start(backend.port, dir, w.name, w.answers);
+            const metrics = await w.run(lb);
+            samples.set(t.name, [...(samples.get(t.name) ?? []), metrics]);
+            log(`${tag}: ${headline(metrics)}`);
+          } catch (e) {
+            failures++;
+            const reason = (e as Error).message.replace(/\s+/g, ' ').slice(0, 600);
+            wr.cells[t.name] = { status: 'failed', reason, metrics: {} };
+            log(`${tag}: FAILED: ${reason}`);
+          } finally {
+            if (lb?.child) await stop(lb.child);
+          }
+          await sleep(200); // let the kernel retire the last connections before the next target
+        }
+      }
+      for (const t of targets) {
+        if (t.skipReason) wr.cells[t.name] = { status: 'skipped', reason: t.skipReason, metrics: {} };
+        else if (!backend) {
+          wr.cells[t.name] = { status: w.skipReason ? 'skipped' : 'failed', reason: backendError ?? '', metrics: {} };
+        } else if (wr.cells[t.name]?.status !== 'failed') {
+          const runs = samples.get(t.name) ?? [];
+          wr.cells[t.name] = { status: 'ok', metrics: medianMetrics(runs), ...(runs.length > 1 ? { runs } : {}) };
+        }
+      }
+      computeRatios(wr);
+      // Stop a backend as soon as no later workload uses it.
+      if (backend && !workloads.slice(i + 1).some((n) => n.backend === w.backend)) {
+        await stop(backend.child);
+        backends.delete(w.backend);
+      }
+    }
+    failures += await runUdpWorkload(cfg, dir, results, log);
+  } finally {
+    await stopAll();
+    await removeDir();
+  }
+
+  process.stdout.write(renderText(results) + '\n');
+  writeJson(cfg.resultsPath, results);
+  log(`results written to ${path.relative(process.cwd(), cfg.resultsPath) || cfg.resultsPath}`);
+  return failures ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,140 @@
+// The UDP data plane (-U): one worker thread with its own poller, the UDP listener, the flow
+// table, and the same server runtime, client table, algorithms and ACLs as the TCP Engine
+// (spec/selection.md; spec/dataplane.md §5 with quirks 5-7 fixed).
+//
+// Datagram path, batched: the listener is read with recvmmsg (up to kBatch datagrams per
+// call); each datagram finds or opens its client's flow; each flow's datagrams leave with one
+// sendmmsg on its upstream socket. Replies are read with recvmmsg per upstream socket,
+// gathered across flows, and leave through the listener with one sendmmsg per batch, from
+// the address the client sent to (IP_PKTINFO / IPV6_PKTINFO on a wildcard listener).
+//
+// Flows: at most conn_max (-x) at once, least recently active evicted first, each holding one
+// connected upstream socket; a flow idle for idle_timeout seconds (60 when idle_timeout is 0)
+// is closed. A server that answers with ICMP unreachable is blacklisted and the flow moves
+// on (failover, resending its last datagram); a flow whose server is blacklisted, disabled
+// or removed moves on its next datagram (unless stubborn).
+//
+// Threads: the worker runs the loop; JS-thread calls take mu_, which the worker holds while
+// it processes a loop turn but not while it waits in the poller, and wake it through a pipe.
+// Only the worker touches the poller and the sockets.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "balance/algorithm.h"
+#include "balance/sticky.h"
+#include "dataplane.h"
+#include "engine.h"  // Stats, ConnInfo, ClientInfo
+#include "events.h"
+#include "loop/poller.h"
+#include "snapshot.h"
+#include "udp/batch.h"
+#include "udp/flow.h"
+
+namespace pen::udp {
+
+/* Idle time after which a flow is closed when idle_timeout is 0 (Pen had no timer at all). */
+constexpr int kDefaultIdleSec = 60;
+
+class Balancer final : public DataPlane {
+ public:
+  /* poller: the mechanism to use; events: where records go (outlives the balancer). */
+  Balancer(std::unique_ptr<loop::Poller> poller, events::Queue& events);
+  ~Balancer() override;
+  Balancer(const Balancer&) = delete;
+  Balancer& operator=(const Balancer&) = delete;
+
+  bool start(std::string& err) override;
+  void stop() override;
+  void configure(std::shared_ptr<const Snapshot> snap) override;
+  /* fd: a bound UDP socket from net::openUdpListener. */
+  void setListener(int fd) override;
+  void blacklist(int server, int seconds) override;
+  bool closeConnection(uint32_t id) override;
+  Stats stats() override;
+  std::vector<ConnInfo> connections() override;
+  std::vector<ClientInfo> clients(int sinceSec) override;
+
+ private:
+  // ---- balancer.cc: the loop, expiry, the JS-facing state ----
+  void run();
+  void applyPending();
+  void adoptListener(int fd);
+  void expire();
+  int nextTimeoutMs() const;
+  int64_t idleMs() const;
+  void wake();
+  balance::ServerRuntime* runtime(int server);
+  const ServerConf* conf(int server) const;
+  void log(int level, std::string text);
+  void serverDown(int server, int err, const char* what);
+  void serverUp(int server);
+  void reportDrops();
+
+  // ---- select.cc: a flow from its first datagram to its close ----
+  Flow* openFlow(const net::Addr& client, const FlowKey& key);
+  Flow* newFlow(const FlowKey& key, const net::Addr& client);
+  bool chooseAndConnect(Flow& f, int first);
+  enum class Try { kStarted, kRejected };
+  Try tryServer(Flow& f, int server);
+  bool mustMove(const Flow& f);
+  bool reselect(Flow& f);
+  bool failover(Flow& f, int err, bool resend);
+  void detach(Flow& f);
+  void closeFlow(Flow& f, const char* why);
+  bool evictOldest(const Flow* keep, const char* why);
+  uint64_t token(const Flow& f) const;
+
+  // ---- io.cc: the datagram paths ----
+  void readListener();
+  void route(int slot);
+  void flushStaged();
+  void sendUpstream(Flow& f, const int* slots, int n);
+  void readUpstream(Flow& f);
+  void flushReplies();
+
+  std::unique_ptr<loop::Poller> poller_;
+  events::Queue& events_;
+  std::thread thread_;
+  std::mutex mu_;
+  int wakeRead_ = -1, wakeWrite_ = -1;
+  bool stopping_ = false;
+  bool started_ = false;
+
+  // state handed over by the JS thread, applied by the worker (under mu_)
+  std::shared_ptr<const Snapshot> nextSnap_;
+  int nextListener_ = -1;
+  bool hasNextListener_ = false;
+  std::vector<uint32_t> killList_;
+
+  // worker state (read by JS under mu_)
+  std::shared_ptr<const Snapshot> snap_;
+  std::unique_ptr<balance::Algorithm> algo_;
+  std::string algoName_;
+  std::vector<balance::ServerRuntime> rt_;  // regular servers
+  balance::ServerRuntime emergencyRt_, abuseRt_;
+  balance::ClientTable clients_{2048};
+  FlowTable flows_;
+  uint64_t accepted_ = 0, refused_ = 0;
+  int listenFd_ = -1;
+  int listenFamily_ = 0;
+  bool listenWildcard_ = false;
+  int64_t nowMs_ = 0;
+
+  // datagram batches (io.cc)
+  Batch in_, out_;
+  int outCount_ = 0;
+  std::vector<int> next_ = std::vector<int>(kBatch);  // staging chains through in_ slots
+  std::vector<uint32_t> staged_;                       // flows with staged datagrams
+  uint32_t stageEpoch_ = 1;
+  std::vector<mmsghdr> upHdr_ = std::vector<mmsghdr>(kBatch);
+  std::vector<iovec> upIov_ = std::vector<iovec>(kBatch);
+  uint64_t dropped_ = 0, droppedReported_ = 0;
+  int64_t dropsReportedMs_ = 0;
+};
+
+}  // namespace pen::udp

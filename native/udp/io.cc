@@ -1,0 +1,195 @@
+// The datagram paths of the UDP Balancer, batched: client datagrams are read from the
+// listener with recvmmsg and leave with one sendmmsg per flow and batch; replies are read
+// with recvmmsg per upstream socket and leave through the listener with one sendmmsg per
+// batch (several flows' replies together). Balancer members; worker thread, lock held.
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "udp/balancer.h"
+
+namespace pen::udp {
+
+namespace {
+constexpr int kListenerRounds = 8;  // recvmmsg calls per listener event before other work
+constexpr int kUpstreamRounds = 4;  // likewise per upstream socket
+
+/* errno values by which a connected UDP socket reports its server unreachable (ICMP). */
+bool unreachable(int e) {
+  return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENETDOWN;
+}
+bool transient(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == ENOBUFS || e == ENOMEM; }
+}  // namespace
+
+/* Reads client datagrams until the listener is empty (or kListenerRounds full batches). */
+void Balancer::readListener() {
+  for (int round = 0; round < kListenerRounds && listenFd_ >= 0; round++) {
+    in_.armRecv(0, kBatch, true, listenWildcard_);
+    int n = recvmmsg(listenFd_, in_.hdr.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) {
+      if (n < 0 && !transient(errno) && snap_->debug >= 2) log(2, std::string("listener: ") + strerror(errno));
+      return;
+    }
+    for (int i = 0; i < n; i++) route(i);
+    flushStaged();
+    if (n < kBatch) return;  // drained: the poller says when more arrives
+  }
+}
+
+/* Finds (or opens, or moves) the flow of in_ slot i's sender and stages the datagram on it. */
+void Balancer::route(int i) {
+  msghdr& m = in_.hdr[size_t(i)].msg_hdr;
+  if (m.msg_flags & MSG_TRUNC) {  // cannot happen with 64 KiB slots; never forward a piece
+    dropped_++;
+    return;
+  }
+  net::Addr client;
+  client.len = m.msg_namelen;
+  memcpy(&client.ss, &in_.addr[size_t(i)], m.msg_namelen);
+  FlowKey key = flowKeyOf(client);
+  Flow* f = flows_.find(key);
+  if (f) {
+    if (mustMove(*f) && !reselect(*f)) {
+      dropped_++;
+      return;
+    }
+  } else if (!(f = openFlow(client, key))) {
+    dropped_++;
+    return;
+  }
+  if (listenWildcard_) f->local = localOf(m);
+  f->lastActiveMs = nowMs_;
+  flows_.touch(*f);
+  next_[size_t(i)] = -1;
+  if (f->stageEpoch != stageEpoch_) {
+    f->stageEpoch = stageEpoch_;
+    f->stageHead = f->stageTail = i;
+    staged_.push_back(f->id);
+  } else {
+    next_[size_t(f->stageTail)] = i;
+    f->stageTail = i;
+  }
+}
+
+/* Sends every staged datagram, one sendmmsg per flow, in arrival order within a flow. */
+void Balancer::flushStaged() {
+  int slots[kBatch];
+  for (uint32_t id : staged_) {
+    Flow* f = flows_.at(id);
+    if (!f || f->stageEpoch != stageEpoch_) continue;  // closed meanwhile, or already sent
+    f->stageEpoch = 0;
+    int n = 0;
+    for (int i = f->stageHead; i >= 0; i = next_[size_t(i)]) slots[n++] = i;
+    sendUpstream(*f, slots, n);
+  }
+  staged_.clear();
+  stageEpoch_ = stageEpoch_ + 1 ? stageEpoch_ + 1 : 1;  // 0 means "not staged"
+}
+
+/* Sends in_ slots[0..n) to f's server. An unreachable server fails the flow over and the
+   rest goes to the next server; full buffers drop the rest (UDP semantics, counted). */
+void Balancer::sendUpstream(Flow& f, const int* slots, int n) {
+  int done = 0, failovers = 0;
+  while (done < n && f.used && f.fd >= 0) {
+    int k = n - done;
+    for (int j = 0; j < k; j++) {
+      int s = slots[done + j];
+      upIov_[size_t(j)] = iovec{in_.buf(s), in_.hdr[size_t(s)].msg_len};
+      msghdr& m = upHdr_[size_t(j)].msg_hdr;
+      m = msghdr{};
+      m.msg_iov = &upIov_[size_t(j)];
+      m.msg_iovlen = 1;
+    }
+    int r = sendmmsg(f.fd, upHdr_.data(), unsigned(k), MSG_DONTWAIT);
+    if (r > 0) {
+      uint64_t bytes = 0;
+      for (int j = 0; j < r; j++) bytes += upIov_[size_t(j)].iov_len;
+      f.up += bytes;
+      if (balance::ServerRuntime* rt = runtime(f.server)) rt->sx += bytes;
+      done += r;
+      continue;
+    }
+    int e = errno;
+    if (e == EINTR) continue;
+    if (unreachable(e)) {
+      // The error belongs to an earlier datagram; nothing of this call was sent.
+      if (++failovers > int(snap_->servers.size()) + 1 || !failover(f, e, false)) break;
+      continue;
+    }
+    if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == ENOMEM) break;
+    if (snap_->debug >= 2) log(2, "sending to " + std::to_string(f.server) + ": " + strerror(e));
+    dropped_++;  // this datagram cannot be sent (e.g. EMSGSIZE): skip it
+    done++;
+  }
+  dropped_ += uint64_t(n - done);
+  if (done > 0 && f.used) {
+    int s = slots[done - 1];
+    uint32_t len = in_.hdr[size_t(s)].msg_len;
+    if (len <= kResendMax) f.last.assign(in_.buf(s), in_.buf(s) + len);
+    else f.last.clear();
+  }
+}
+
+/* Reads f's server's replies into out_ (flushing it when full) and addresses them to f's
+   client. An error on the socket (ICMP unreachable) fails the flow over. */
+void Balancer::readUpstream(Flow& f) {
+  for (int round = 0; round < kUpstreamRounds; round++) {
+    if (outCount_ == kBatch) flushReplies();
+    int room = kBatch - outCount_;
+    out_.armRecv(outCount_, room, false, false);
+    int n = recvmmsg(f.fd, &out_.hdr[size_t(outCount_)], unsigned(room), MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      int e = errno;
+      if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return;
+      if (transient(e)) return;
+      failover(f, e, true);
+      return;
+    }
+    uint64_t bytes = 0;
+    for (int j = outCount_; j < outCount_ + n; j++) {
+      msghdr& m = out_.hdr[size_t(j)].msg_hdr;
+      uint32_t len = out_.hdr[size_t(j)].msg_len;
+      bytes += len;
+      out_.iov[size_t(j)].iov_len = len;
+      memcpy(&out_.addr[size_t(j)], &f.client.ss, f.client.len);
+      m.msg_name = &out_.addr[size_t(j)];
+      m.msg_namelen = f.client.len;
+      size_t cl = listenWildcard_ ? writeLocal(f.local, listenFamily_, out_.ctrl[size_t(j)]) : 0;
+      m.msg_control = cl ? out_.ctrl[size_t(j)].buf : nullptr;
+      m.msg_controllen = cl;
+    }
+    outCount_ += n;
+    f.down += bytes;
+    if (balance::ServerRuntime* rt = runtime(f.server)) rt->rx += bytes;
+    if (n > 0) {
+      f.lastActiveMs = nowMs_;
+      flows_.touch(f);
+      serverUp(f.server);
+    }
+    if (n < room) return;
+  }
+}
+
+/* Sends the gathered replies through the listener. Full buffers drop the rest (counted); a
+   reply the kernel refuses on its own (e.g. an unreachable client address) is skipped. */
+void Balancer::flushReplies() {
+  int sent = 0;
+  while (sent < outCount_ && listenFd_ >= 0) {
+    int r = sendmmsg(listenFd_, &out_.hdr[size_t(sent)], unsigned(outCount_ - sent), MSG_DONTWAIT);
+    if (r > 0) {
+      sent += r;
+      continue;
+    }
+    int e = errno;
+    if (e == EINTR) continue;
+    if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == ENOMEM) break;
+    if (snap_->debug >= 2) log(2, std::string("reply: ") + strerror(e));
+    dropped_++;
+    sent++;
+  }
+  dropped_ += uint64_t(outCount_ - sent);
+  outCount_ = 0;
+}
+
+}  // namespace pen::udp

@@ -1,0 +1,39 @@
+// Time bounds for tests: every await in an e2e test goes through one of these, so a hung
+// pen, backend or client fails the test with a message instead of hanging the run.
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves like `p`, or rejects with "timed out after N ms: what" once `ms` have passed. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `check` every `everyMs` until it returns a truthy value (returned), or throws after `ms`. */
+export async function waitFor<T>(check: () => T | Promise<T>, ms: number, what: string,
+  everyMs = 20): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** True if `p` settles within `ms` (either way); false if it is still pending. */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = Symbol('pending');
+  const r = await Promise.race([
+    p.then(() => true, () => true),
+    new Promise<typeof pending>((resolve) => { timer = setTimeout(() => resolve(pending), ms); }),
+  ]);
+  clearTimeout(timer);
+  return r !== pending;
+}
