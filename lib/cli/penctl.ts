@@ -8,8 +8,6 @@
 // a reply that is an error (lib/control/reply.ts) exits 1, the usage text exits 2, and a
 // server that does not answer within 10 s (timeoutMs) is given up on (exit 1).
 import net from 'node:net';
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parsePort } from '../config/listen-spec.js';
 import { isErrorReply } from '../control/reply.js';
 
@@ -92,16 +90,8 @@ export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
   });
 }
 
-/** The program: process.argv in, process.exitCode out (for bin/penctl.js, or running this file). */
+/** The program: process.argv in, process.exitCode out (bin/penctl.js). */
 export async function main(): Promise<void> {
   process.exitCode = await penctl(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
 }
 
-function runDirectly(): boolean {
-  try {
-    return fs.realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
-if (runDirectly()) void main();

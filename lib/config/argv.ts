@@ -61,6 +61,11 @@ const obsolete = (arg: boolean, message: string): OptionDef =>
 
 /** Every option letter pen knows; anything else is "unknown option". */
 const OPTIONS: Readonly<Record<string, OptionDef>> = {
+  C: withArg((st, v) => {
+    parseListenSpec(nonEmpty('C', v)); // checked now; opened at start-up
+    st.settings.control = v;
+  }),
+  F: withArg((st, v) => { st.settings.configFile = nonEmpty('F', v); }),
   b: withArg((st, v) => { st.settings.blacklist = wholeNumber('-b (blacklist seconds)', v, 0); }),
   c: withArg((st, v) => { st.settings.clientsMax = wholeNumber('-c (client table size)', v, 1); }),
   d: flag((st) => { st.settings.debug += 1; }),
@@ -108,8 +113,6 @@ const OPTIONS: Readonly<Record<string, OptionDef>> = {
   }),
 
   // Later releases. They throw when met, so whether they take an argument does not matter.
-  C: unsupported('C', 'control socket'),
-  F: unsupported('F', 'config file'),
   H: unsupported('H', 'HTTP header insertion'),
   E: unsupported('E', 'TLS certificate'),
   K: unsupported('K', 'TLS key'),
@@ -192,14 +195,18 @@ export function parseArgv(argv: readonly string[], opts: PortOptions = {}): Pars
     backends = positionals;
   } else {
     const [first, ...rest] = positionals;
-    if (first === undefined) throw usageError('no LISTEN address given');
+    if (first === undefined) {
+      // `pen -F file`: the file may hold `listen` and the servers (what `write` saves).
+      if (st.settings.configFile !== null) return finish(st);
+      throw usageError('no LISTEN address given');
+    }
     listen = parseListenSpec(first, portOpts);
     st.settings.listen = first;
     backends = rest;
   }
-  // A backend is required unless an -O command is present: `server N address ...` may add them.
+  // A backend is required unless an -O command or an -F file may add them (`server N ...`).
   // The caller checks the final server list once the commands have run.
-  if (backends.length === 0 && st.commands.length === 0) {
+  if (backends.length === 0 && st.commands.length === 0 && st.settings.configFile === null) {
     throw usageError('no BACKEND given: name at least one, e.g. pen 8080 127.0.0.1:8001');
   }
 
@@ -213,6 +220,10 @@ export function parseArgv(argv: readonly string[], opts: PortOptions = {}): Pars
   if (st.abuse !== null) {
     st.settings.abuse = parseServerSpec(st.abuse, defaultPort, { ...ctx, role: 'abuse server (-B)' });
   }
+  return finish(st);
+}
+
+function finish(st: State): ParsedArgv {
   const settings = SettingsSchema.parse(st.settings); // a failure here is a bug in this file
   return { action: 'run', settings, commands: st.commands, warnings: st.warnings };
 }

@@ -16,8 +16,8 @@ export function usageText(): string {
            port defaults to the listen port; maxc, hard, weight, prio default to 0
 
   -B host:port    abuse server for clients denied by the client ACL
-  -C port|/path   control socket ${LATER}
-  -F file         configuration file of control commands ${LATER}
+  -C [host:]port|/path  control socket for penctl (as root, only with -u)
+  -F file         configuration file of control commands (re-read on HUP)
   -H              add X-Forwarded-For header to HTTP requests ${LATER}
   -O command      run a control command at start-up (repeatable)
   -P              use the poll() event backend

@@ -45,7 +45,7 @@ export interface ControlServer {
  */
 export function checkControlPrivileges(uid: number, user: string | null): void {
   if (uid !== 0 || user !== null) return;
-  throw new PenError('PEN_ERR_USAGE', {
+  throw new PenError('PEN_ERR_CONFIG', {
     detail: 'refusing to open the control port (-C) as root: anyone who can reach it could make a root ' +
       'process write files (write FILE). Run with -u USER to drop privileges, or -u root to insist',
   });

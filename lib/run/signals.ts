@@ -5,10 +5,17 @@ import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../log/debug.js';
 import type { Runtime } from './runtime.js';
 
-export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shutdown: () => void): void {
+/** reload: re-reads the -F file and applies the differences (null without -F). */
+export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shutdown: () => void,
+  reload: (() => Promise<{ errors: unknown[]; changed: string[] }>) | null): void {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  process.on('SIGHUP', () => logger.log(1, 'SIGHUP: no -F configuration file to re-read'));
+  process.on('SIGHUP', () => {
+    if (!reload) return logger.log(1, 'SIGHUP: no -F configuration file to re-read');
+    void reload().then((r) => logger.log(r.errors.length ? 0 : 1,
+      `SIGHUP: configuration re-read, ${r.changed.length} setting(s) changed` +
+      (r.errors.length ? `, ${r.errors.length} error(s)` : '')));
+  });
   process.on('SIGUSR1', () => {
     const st = engine.native.stats();
     const lines = [`connections ${st.active} active, ${st.pending} connecting, ${st.accepted} accepted, ${st.refused} refused`];

@@ -8,6 +8,9 @@ import { parseArgv } from '../config/argv.js';
 import type { Settings } from '../config/settings.js';
 import { usageText } from '../config/usage.js';
 import { dispatch } from '../control/dispatch.js';
+import { loadConfigFile } from '../control/reload.js';
+import { checkControlPrivileges, startControlServer } from '../control/socket.js';
+import { commandTable } from '../control/table.js';
 import { Engine } from '../engine/engine.js';
 import { formatError, isPenError, PenError } from '../errors.js';
 import { stderrLogger, type Logger } from '../log/debug.js';
@@ -31,6 +34,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     for (const w of parsed.warnings) process.stderr.write(`pen: ${w}\n`);
+    // Refused loudly before anything starts (Pen only logged it; quirk 44).
+    if (parsed.settings.control !== null) checkControlPrivileges(process.getuid?.() ?? -1, parsed.settings.user);
+    commandTable(); // a duplicate command name fails here, not at the first command
     if (!parsed.settings.foreground && !isDaemonChild()) return await spawnDaemon();
     await serve(parsed.settings, parsed.commands);
     return -1; // running: the process ends through its signal handlers
@@ -47,10 +53,10 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
   const logger = stderrLogger(initial.debug);
   const engine = new Engine(logger, initial.eventBackend, initial.udp);
   let pidfile: string | null = null;
+  let controlPath: string | null = null;
   const shutdown = (): void => {
     engine.close();
-    if (pidfile) fs.rmSync(pidfile, { force: true });
-    if (engine.listening?.path) fs.rmSync(engine.listening.path, { force: true });
+    for (const f of [pidfile, engine.listening?.path, controlPath]) if (f) fs.rmSync(f, { force: true });
     process.exit(0);
   };
   const rt = new Runtime(initial, engine, shutdown);
@@ -59,6 +65,14 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
       const reply = await dispatch(rt, line, 'option');
       if (reply) rt.out(reply);
     }
+    // The settings before the -F file: HUP re-reads the file on top of these, so a reload is
+    // a diff against a fresh read, never a second application of the same lines.
+    const base = structuredClone(rt.settings());
+    const file = base.configFile;
+    if (file !== null) {
+      const r = await loadConfigFile(rt, file, base, { startup: true });
+      if (r.errors.length) throw new PenError('PEN_ERR_CONFIG', { detail: `${file}: ${r.errors.length} command(s) failed (replies above)` });
+    }
     const s = rt.settings();
     logger.level = s.debug;
     if (s.listen === null) throw new PenError('PEN_ERR_CONFIG', { detail: 'no listen address given (LISTEN or -O "listen ADDR")' });
@@ -66,6 +80,10 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
     await engine.apply(s);
     await engine.listen(s.listen, s);
     rt.running = true;
+    if (s.control !== null) {
+      await startControlServer({ ctx: rt, address: s.control });
+      if (s.control.includes('/')) controlPath = s.control;
+    }
     const account = s.user ? lookupUser(s.user) : null;
     try {
       dropPrivileges(s.chroot, account);
@@ -80,7 +98,7 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
       }
       pidfile = s.pidfile;
     }
-    installSignals(rt, engine, logger, shutdown);
+    installSignals(rt, engine, logger, shutdown, file === null ? null : () => loadConfigFile(rt, file, base, { startup: false }));
     logger.log(1, `pen ${VERSION} balancing ${s.listen}${s.udp ? ' (UDP)' : ''} across ${s.servers.length} server(s)`);
     reportToParent({ ready: true });
   } catch (err) {

@@ -295,7 +295,6 @@ test('numbers are checked (no atoi)', () => {
 
 test('options of later releases are refused with exit 2', () => {
   const later: Array<[string, string, string[]]> = [
-    ['C', 'control socket', ['8888']], ['F', 'config file', ['pen.cfg']],
     ['H', 'HTTP header insertion', []], ['E', 'TLS certificate', ['c.pem']], ['K', 'TLS key', ['k.pem']],
     ['G', 'TLS CA file', ['ca.pem']], ['A', 'TLS CA directory', ['/etc/ssl']],
     ['Z', 'TLS bug workarounds', []], ['R', 'TLS client certificate', []],
@@ -305,13 +304,21 @@ test('options of later releases are refused with exit 2', () => {
   for (const [letter, what, arg] of later) {
     fails([`-${letter}`, ...arg, '80', 'a'], 'PEN_ERR_UNSUPPORTED', `option -${letter} (${what}) is not supported yet`);
   }
-  fails(['-C8888', '80', 'a'], 'PEN_ERR_UNSUPPORTED', 'option -C (control socket) is not supported yet');
   fails(['-fH', '80', 'a'], 'PEN_ERR_UNSUPPORTED', 'option -H (HTTP header insertion) is not supported yet');
   try {
-    parseArgv(['-C', '8888', '80', 'a']);
+    parseArgv(['-H', '80', 'a']);
   } catch (e: any) {
-    assert.equal(formatError(e), 'pen: option -C (control socket) is not supported yet');
+    assert.equal(formatError(e), 'pen: option -H (HTTP header insertion) is not supported yet');
   }
+});
+
+test('-C and -F set the control socket and the config file; -F alone needs no LISTEN', () => {
+  const r = parseArgv(['-C', '127.0.0.1:9000', '-F', '/etc/pen.cfg', '80', 'a:1']);
+  assert.equal(r.action === 'run' && r.settings.control, '127.0.0.1:9000');
+  assert.equal(r.action === 'run' && r.settings.configFile, '/etc/pen.cfg');
+  const f = parseArgv(['-F', '/etc/pen.cfg']);
+  assert.equal(f.action === 'run' && f.settings.listen, null);
+  fails(['-C', '[::1', '80', 'a'], 'PEN_ERR_LISTEN_SPEC', /listen address/);
 });
 
 test('-N and -i are refused with exit 2', () => {

@@ -31,7 +31,6 @@ const refusals: Refusal[] = [
   { what: '-b negative', args: ['-b', '-1', LISTEN, BACKEND], message: /-b/ },
   { what: 'no backend', args: [LISTEN], message: /backend/i },
   { what: 'no arguments at all', args: [], message: /LISTEN|listen/ },
-  { what: '-C (control socket) not supported yet', args: ['-C', '9999', LISTEN, BACKEND], message: /-C.*not supported/ },
   { what: '-w (web statistics) not supported yet', args: ['-w', 'stats.html', LISTEN, BACKEND], message: /-w.*not supported/ },
   { what: '-H (X-Forwarded-For) not supported yet', args: ['-H', LISTEN, BACKEND], message: /-H.*not supported/ },
   { what: '-E (TLS) not supported yet', args: ['-E', 'cert.pem', LISTEN, BACKEND], message: /-E.*not supported/ },
