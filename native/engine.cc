@@ -103,6 +103,7 @@ void Engine::run() {
     due.clear();
     timers_.due(nowMs_, due);
     for (uint64_t k : due) onTimer(k);
+    retryWaiting();
     armListener();
     events_.flush();
     timeout = timers_.nextTimeout(util::monotonicMs());
@@ -158,7 +159,7 @@ void Engine::applyPending() {
 void Engine::armListener() {
   if (listenFd_ < 0) return;
   bool want = active_ < uint32_t(snap_->connMax) && pending_ < uint32_t(snap_->pendingMax) &&
-              nowMs_ >= acceptPausedUntilMs_;
+              nowMs_ >= acceptPausedUntilMs_ && fdWaiters_.empty();
   uint32_t mask = want ? uint32_t(loop::kRead) : 0u;
   if (mask == listenMask_) return;
   if (mask) {
@@ -182,30 +183,49 @@ void Engine::acceptBatch() {
       if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
         // Out of descriptors: leave new clients in the backlog and retry shortly (or as soon
         // as a connection closes); never spin, never exit.
-        acceptPausedUntilMs_ = nowMs_ + kAcceptPauseMs;
-        timers_.add(acceptPausedUntilMs_, kTimerResume);
-        if (!fdShortageLogged_) log(0, std::string("accept: ") + strerror(e) + "; new clients wait until descriptors free up");
-        fdShortageLogged_ = true;
+        pauseAccepting();
+        logFdShortage(std::string("accept: ") + strerror(e) + "; new clients wait until descriptors free up");
         return;
       }
       log(0, std::string("accept: ") + strerror(e));
       return;
     }
-    fdShortageLogged_ = false;
     accepted_++;
     openConn(fd, peer);
   }
 }
 
+/* At most one line per 10 s about running out of descriptors. */
+void Engine::logFdShortage(const std::string& text) {
+  if (lastFdShortageLogMs_ && nowMs_ - lastFdShortageLogMs_ < 10000) return;
+  lastFdShortageLogMs_ = nowMs_;
+  log(0, text);
+}
+
+void Engine::pauseAccepting() {
+  acceptPausedUntilMs_ = nowMs_ + kAcceptPauseMs;
+  timers_.add(acceptPausedUntilMs_, kTimerResume);
+}
+
 void Engine::onTimer(uint64_t key) {
   uint64_t kind = key & 3;
-  if (kind == kTimerResume) return;  // armListener() runs right after the timers
+  if (kind == kTimerResume) {  // retryWaiting() and armListener() run right after the timers
+    fdFreed_ = true;
+    if (!fdWaiters_.empty()) pauseAccepting();
+    return;
+  }
   uint32_t id = uint32_t(key >> 2) & 0x3fffffff, gen = uint32_t(key >> 32);
   if (id >= slots_.size()) return;
   tcp::Conn& c = *slots_[id];
   if (!c.used || c.gen != gen) return;
   if (kind == kTimerConnect) {
-    if ((c.state & tcp::kConnecting) && nowMs_ - c.connectStartMs >= snap_->timeoutMs) connectFailed(c, ETIMEDOUT);
+    if (nowMs_ - c.connectStartMs < snap_->timeoutMs) return;
+    if (c.state & tcp::kConnecting) {
+      connectFailed(c, ETIMEDOUT);
+    } else if (c.waitingFd) {
+      refused_++;
+      closeConn(c, "no descriptor for the backend connection in time");
+    }
   } else if (kind == kTimerIdle) {
     int64_t idle = snap_->idleTimeoutSec * 1000LL;
     if (idle <= 0 || !(c.state & tcp::kConnected)) return;

@@ -7,6 +7,7 @@
 // worker touches the poller and the sockets of connections.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -83,7 +84,11 @@ class Engine : public DataPlane {
   // ---- tcp/lifecycle.cc: one connection from accept to close ----
   void openConn(int fd, const net::Addr& peer);
   void chooseAndConnect(tcp::Conn& c, int first);
-  enum class Try { kStarted, kRejected };
+  enum class Try { kStarted, kRejected, kWaiting };
+  void waitForDescriptor(tcp::Conn& c, int err);
+  void retryWaiting();
+  void pauseAccepting();
+  void logFdShortage(const std::string& text);
   Try tryServer(tcp::Conn& c, int server);
   void connectFailed(tcp::Conn& c, int err);
   void connected(tcp::Conn& c);
@@ -125,7 +130,10 @@ class Engine : public DataPlane {
   int listenFd_ = -1;
   uint32_t listenMask_ = 0;
   int64_t acceptPausedUntilMs_ = 0;  // after EMFILE/ENFILE: keep the listener disarmed until then
-  bool fdShortageLogged_ = false;
+  int64_t lastFdShortageLogMs_ = 0;
+  std::deque<uint64_t> fdWaiters_;  // gen << 32 | id of connections in waitForDescriptor()
+  bool fdFreed_ = false;            // a descriptor was released since the last retry
+  bool retrying_ = false;           // inside retryWaiting()
   int64_t nowMs_ = 0;
   loop::Timers timers_;
   tcp::PipePool pipes_{1024};

@@ -37,6 +37,7 @@ struct Conn {
   int server = balance::kNone;
   int initial = balance::kNone;
   bool holdsServer = false;  // counted in the server's conn
+  bool waitingFd = false;    // accepted, waiting for a descriptor to connect upstream
   net::Addr client;
   Dir up;    // client -> server
   Dir down;  // server -> client

@@ -93,7 +93,7 @@ void Engine::chooseAndConnect(Conn& c, int first) {
       c.tried[size_t(s)] = 1;
     }
     Try r = tryServer(c, s);
-    if (r == Try::kStarted) return;
+    if (r == Try::kStarted || r == Try::kWaiting) return;
     if (!c.used) return;  // closed for lack of resources
     if (snap_->stubborn || !regular(s)) break;
     net::AddrKey key = net::keyOf(c.client);
@@ -101,7 +101,8 @@ void Engine::chooseAndConnect(Conn& c, int first) {
     s = algo_->pick(ctx);
   }
   if (!snap_->stubborn && snap_->hasEmergency && c.server != kEmergency && s != kEmergency) {
-    if (tryServer(c, kEmergency) == Try::kStarted || !c.used) return;
+    Try r = tryServer(c, kEmergency);
+    if (r == Try::kStarted || r == Try::kWaiting || !c.used) return;
   }
   refused_++;
   closeConn(c, "no server available");
@@ -127,11 +128,8 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
   int fd = net::startConnect(sc->addr, net::ConnectOptions{snap_->tcpNodelay, snap_->keepalive}, inProgress, err);
   if (fd < 0) {
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-      log(0, std::string("socket for ") + (regular(s) ? "server " + std::to_string(s) : "a server") + ": " +
-                 strerror(err) + "; closing the client");
-      refused_++;
-      closeConn(c, "out of descriptors");
-      return Try::kRejected;
+      waitForDescriptor(c, err);
+      return Try::kWaiting;
     }
     serverDown(s, err, "connect");
     return Try::kRejected;
@@ -151,6 +149,39 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
     connected(c);
   }
   return Try::kStarted;
+}
+
+/* Out of descriptors for the backend socket: the client keeps its connection and waits (no
+   interest registered) until a descriptor comes free, at most the connect timeout; accepting
+   pauses meanwhile. retryWaiting() resumes the oldest waiters first. */
+void Engine::waitForDescriptor(Conn& c, int err) {
+  c.waitingFd = true;
+  if (retrying_) {
+    fdWaiters_.push_front(uint64_t(c.gen) << 32 | c.id);  // keeps its place in line
+  } else {
+    c.connectStartMs = nowMs_;
+    fdWaiters_.push_back(uint64_t(c.gen) << 32 | c.id);
+    timers_.add(nowMs_ + snap_->timeoutMs, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerConnect);
+  }
+  logFdShortage(std::string("backend socket: ") + strerror(err) + "; clients wait until descriptors free up");
+  pauseAccepting();
+}
+
+void Engine::retryWaiting() {
+  while (!fdWaiters_.empty() && fdFreed_) {
+    uint64_t w = fdWaiters_.front();
+    fdWaiters_.pop_front();
+    uint32_t id = uint32_t(w), gen = uint32_t(w >> 32);
+    if (id >= slots_.size()) continue;
+    Conn& c = *slots_[id];
+    if (!c.used || c.gen != gen || !c.waitingFd) continue;
+    c.waitingFd = false;
+    c.tried.clear();
+    retrying_ = true;
+    chooseAndConnect(c, c.initial);
+    retrying_ = false;
+    if (c.used && c.waitingFd) fdFreed_ = false;  // still short: wait for the next free descriptor
+  }
 }
 
 void Engine::connected(Conn& c) {
@@ -325,7 +356,8 @@ void Engine::closeConn(Conn& c, const char* why) {
   c.state = 0;
   freeSlots_.push_back(c.id);
   active_--;
-  acceptPausedUntilMs_ = 0;  // a descriptor came free: the listener may take clients again
+  fdFreed_ = true;
+  if (fdWaiters_.empty()) acceptPausedUntilMs_ = 0;  // a descriptor came free: take clients again
 }
 
 }  // namespace pen
