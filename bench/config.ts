@@ -3,7 +3,8 @@
 //
 //   BENCH_QUICK=1        short smoke run (< 1 min): 1 s wrk runs, 64 MiB bulk, 500 idle
 //   BENCH_TARGETS=a,b    subset of: direct,pen,haproxy,nginx (default: all)
-//   BENCH_WORKLOADS=a,b  subset of: keepalive,close,download,upload,idle,udp (default: all)
+//   BENCH_WORKLOADS=a,b  subset of: keepalive,close,download,upload,idle,udp,tls-handshake,
+//                        tls-keepalive (default: all; tls-*: bench/tls.ts)
 //                        (udp: bench/udp.ts, with its own knobs BENCH_UDP_SOCKETS/_WINDOW)
 //   BENCH_REPEAT=N       rounds per cell, median reported (default 3, quick 1)
 //   BENCH_DURATION=S     seconds per wrk run       BENCH_CONNECTIONS=N  wrk -c
@@ -20,7 +21,7 @@ import { nofileHardLimit } from './procstat.js';
 
 export const TARGETS = ['direct', 'pen', 'haproxy', 'nginx'] as const;
 export type TargetName = (typeof TARGETS)[number];
-export const WORKLOADS = ['keepalive', 'close', 'download', 'upload', 'idle', 'udp'] as const;
+export const WORKLOADS = ['keepalive', 'close', 'download', 'upload', 'idle', 'udp', 'tls-handshake', 'tls-keepalive'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
 export interface BenchConfig {

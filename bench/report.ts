@@ -101,6 +101,20 @@ export const METRICS: Record<WorkloadName, MetricDef[]> = {
     M('cpuPerConnUs', 'LB CPU per connection set-up (µs)', 'lower', false, 2),
     M('setupS', 'time to open them all (s)', null, false, 2),
   ],
+  'tls-handshake': [
+    M('rps', 'full TLS handshakes/s (= requests/s)', 'higher', false, 0),
+    M('cpuPerHandshakeUs', 'LB CPU per handshake (µs)', 'lower', false, 2),
+    M('lbCorePct', 'LB CPU use (% of a core)', null, false, 0),
+    M('p99Ms', 'latency p99 (ms)', 'lower', false, 2),
+    M('errors', 'errors', null, false, 0),
+  ],
+  'tls-keepalive': [
+    M('rps', 'requests/s', 'higher', false, 0),
+    M('cpuPerReqUs', 'LB CPU per request (µs)', 'lower', false, 2),
+    M('lbCorePct', 'LB CPU use (% of a core)', null, false, 0),
+    M('p99Ms', 'latency p99 (ms)', 'lower', false, 2),
+    M('errors', 'errors', null, false, 0),
+  ],
   udp: [
     M('rtps', 'round trips/s', 'higher', true, 0),
     M('cpuPerDatagramUs', 'LB CPU per datagram (µs)', 'lower', false, 3),

@@ -15,6 +15,8 @@ import { anyOutput } from './versions.js';
 import { sleep } from './ports.js';
 import { CLK_TCK } from './procstat.js';
 import { runUdpWorkload } from './udp.js';
+import { runTlsWorkloads } from './tls.js';
+import { runAccessLogWorkload } from './access-log.js';
 
 function log(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
@@ -139,6 +141,8 @@ async function main(): Promise<number> {
       }
     }
     failures += await runUdpWorkload(cfg, dir, results, log);
+    failures += await runTlsWorkloads(cfg, dir, results, log);
+    failures += await runAccessLogWorkload(cfg, dir, results, log);
   } finally {
     await stopAll();
     await removeDir();

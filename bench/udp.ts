@@ -3,7 +3,9 @@
 // number of 64-byte datagrams outstanding over a few client ports (= flows) and counts the
 // round trips; the balancer's CPU per datagram relayed (client->server and server->client
 // both count) is its utime+stime delta divided by 2 x round trips. Datagrams still missing
-// after a drain period are reported as lost.
+// after a drain period are reported as lost. The echo backend and the client are one small C
+// program (helpers/udp-load.c, compiled with `cc` into the run's temp dir): in Node they
+// could not keep a balancer busy.
 //
 // It needs its own targets (UDP listeners) and backend, so it runs beside the TCP workloads of
 // run.ts rather than through them: runUdpWorkload() appends its WorkloadResult to the results.
@@ -11,19 +13,18 @@
 //
 //   BENCH_UDP_SOCKETS=N   client ports (flows)              [8]
 //   BENCH_UDP_WINDOW=N    datagrams outstanding per port    [16]
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import dgram from 'node:dgram';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BenchConfig, TargetName } from './config.js';
 import { sleep, waitUntil } from './ports.js';
 import { start, stop, type Child } from './processes.js';
 import { cpuSeconds } from './procstat.js';
 import { computeRatios, type Results, type WorkloadResult } from './report.js';
 import type { Metrics } from './workloads.js';
-import { commandVersion, whyNotRunnable } from './versions.js';
+import { commandVersion, hasCommand, whyNotRunnable } from './versions.js';
 
-const HELPERS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers');
 const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 const SIZE = 64;
 
@@ -156,12 +157,21 @@ interface ClientResult {
   ms: number;
 }
 
-async function runClient(cfg: BenchConfig, port: number, seconds: number, sockets: number, window: number): Promise<ClientResult> {
+/** Compiles udp-load.c into dir; returns the binary, or throws with the compiler's words. */
+function buildLoad(cfg: BenchConfig, dir: string): string {
+  const source = path.join(cfg.repoRoot, 'bench', 'helpers', 'udp-load.c'); // not copied to dist/
+  const bin = path.join(dir, 'udp-load');
+  const r = spawnSync('cc', ['-O2', '-o', bin, source], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error || r.status !== 0) throw new Error(`cc ${source}: ${r.error?.message ?? r.stderr.trim().slice(-300)}`);
+  return bin;
+}
+
+async function runClient(cfg: BenchConfig, load: string, port: number, seconds: number, sockets: number, window: number): Promise<ClientResult> {
   const ms = Math.max(200, Math.round(seconds * 1000));
   const drainMs = 2000;
   const child = start({
-    name: 'udp client', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: process.execPath,
-    args: [path.join(HELPERS, 'udp-client.js'), JSON.stringify({ port, sockets, window, size: SIZE, ms, drainMs })],
+    name: 'udp client', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: load,
+    args: ['client', String(port), String(sockets), String(window), String(SIZE), String(ms), String(drainMs)],
   });
   try {
     return await child.nextJson<ClientResult>(ms + drainMs + 30_000);
@@ -170,11 +180,11 @@ async function runClient(cfg: BenchConfig, port: number, seconds: number, socket
   }
 }
 
-async function measure(cfg: BenchConfig, lb: UdpLb, sockets: number, window: number): Promise<Metrics> {
-  if (cfg.warmupS > 0) await runClient(cfg, lb.port, cfg.warmupS, sockets, window);
+async function measure(cfg: BenchConfig, load: string, lb: UdpLb, sockets: number, window: number): Promise<Metrics> {
+  if (cfg.warmupS > 0) await runClient(cfg, load, lb.port, cfg.warmupS, sockets, window);
   const pid = lb.child?.pid;
   const before = pid === undefined ? null : cpuSeconds(pid);
-  const r = await runClient(cfg, lb.port, cfg.durationS, sockets, window);
+  const r = await runClient(cfg, load, lb.port, cfg.durationS, sockets, window);
   const after = pid === undefined ? null : cpuSeconds(pid);
   if (pid !== undefined && (before === null || after === null || lb.child!.exited)) {
     throw new Error(`balancer ${lb.child!.exitDescription || 'vanished'} during the load: ${lb.child!.tail()}`);
@@ -202,12 +212,21 @@ export async function runUdpWorkload(cfg: BenchConfig, dir: string, results: Res
   const wr: WorkloadResult = {
     name: 'udp',
     title: `UDP round trips: ${SIZE}-byte datagrams, ${sockets} client ports x ${window} outstanding, ${cfg.durationS}s`,
-    backend: 'node udp-echo.js', cells: {}, ratios: {},
+    backend: 'udp-load echo (C, recvmmsg/sendmmsg)', cells: {}, ratios: {},
   };
   results.workloads.push(wr);
   (results.meta.backends as Record<string, string>).udp = wr.backend;
   let failures = 0;
-  const backend = start({ name: 'udp echo backend', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: process.execPath, args: [path.join(HELPERS, 'udp-echo.js')] });
+  let load: string;
+  try {
+    load = buildLoad(cfg, dir);
+  } catch (e) {
+    const reason = hasCommand('cc') ? (e as Error).message : 'cc not installed (Debian: build-essential)';
+    for (const t of cfg.targets) wr.cells[t] = { status: 'skipped', reason, metrics: {} };
+    log(`udp: skipped: ${reason}`);
+    return 0;
+  }
+  const backend = start({ name: 'udp echo backend', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: load, args: ['echo'] });
   try {
     const { port: backendPort } = await backend.nextJson<{ port: number }>(10_000);
     for (const t of targets(cfg, dir)) {
@@ -219,7 +238,7 @@ export async function runUdpWorkload(cfg: BenchConfig, dir: string, results: Res
       let lb: UdpLb | undefined;
       try {
         lb = await startTarget(t, backendPort);
-        const m = await measure(cfg, lb, sockets, window);
+        const m = await measure(cfg, load, lb, sockets, window);
         wr.cells[t.name] = { status: 'ok', metrics: m };
         const cpu = m.cpuPerDatagramUs === undefined ? '' : `, LB ${m.cpuPerDatagramUs.toFixed(2)} µs CPU per datagram`;
         log(`udp / ${t.name}: ${Math.round(m.rtps!).toLocaleString('en-US')} round trips/s${cpu}, ${m.lost} lost`);

@@ -239,13 +239,17 @@ function idleWorkload(cfg: BenchConfig): Workload {
 }
 
 /** The workloads the config asks for, in the order they run (udp runs apart: bench/udp.ts). */
+/** Run by bench/tls.ts, not through makeWorkloads(). */
+type TlsWorkload = 'tls-handshake' | 'tls-keepalive';
+
 export function makeWorkloads(cfg: BenchConfig): Workload[] {
-  const all: Record<Exclude<WorkloadName, 'udp'>, () => Workload> = {
+  const all: Record<Exclude<WorkloadName, 'udp' | TlsWorkload>, () => Workload> = {
     keepalive: () => httpWorkload(cfg, false),
     close: () => httpWorkload(cfg, true),
     download: () => bulkWorkload(cfg, 'get'),
     upload: () => bulkWorkload(cfg, 'put'),
     idle: () => idleWorkload(cfg),
   };
-  return cfg.workloads.filter((w) => w !== 'udp').map((w) => all[w as Exclude<WorkloadName, 'udp'>]());
+  return cfg.workloads.filter((w) => w !== 'udp' && !w.startsWith('tls-'))
+    .map((w) => all[w as Exclude<WorkloadName, 'udp' | TlsWorkload>]());
 }

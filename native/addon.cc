@@ -12,8 +12,10 @@
 #include "balance/algorithm.h"
 #include "decode.h"
 #include "engine.h"
+#include "log/datagram.h"
 #include "net/socket.h"
 #include "net/udp.h"
+#include "tls/tls.h"
 #include "udp/balancer.h"
 
 namespace pen {
@@ -93,8 +95,23 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
   }
 
   Napi::Value JsConfigure(const Napi::CallbackInfo& info) {
-    auto snap = std::make_shared<const Snapshot>(decode::snapshot(info[0]));
-    live(info.Env()).configure(std::move(snap));
+    Snapshot s = decode::snapshot(info[0]);
+    if (s.hasTls) {  // TLS contexts are built here, on the JS thread, and swapped with the snapshot
+      std::vector<std::string> warnings;
+      try {
+        s.tlsServer = tls_.get(s.tls, warnings);
+      } catch (const std::exception& e) {
+        throw errnoError(info.Env(), e.what(), "PEN_ERR_TLS");
+      }
+      for (auto& w : warnings) {
+        events::Record r;
+        r.kind = events::Record::kLog;
+        r.level = 0;
+        r.text = std::move(w);
+        events_.push(std::move(r));
+      }
+    }
+    live(info.Env()).configure(std::make_shared<const Snapshot>(std::move(s)));
     return info.Env().Undefined();
   }
 
@@ -142,6 +159,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     o.Set("accepted", Napi::BigInt::New(env, s.accepted));
     o.Set("active", s.active);
     o.Set("pending", s.pending);
+    o.Set("current", s.current);
     o.Set("refused", Napi::BigInt::New(env, s.refused));
     o.Set("conn", conn);
     o.Set("sx", sx);
@@ -164,6 +182,9 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
       o.Set("client", c.client);
       o.Set("server", c.server);
       o.Set("initial", c.initial);
+      o.Set("pendingDown", double(c.pendingDown));
+      o.Set("pendingUp", double(c.pendingUp));
+      o.Set("clientIndex", c.clientIndex);
       arr.Set(uint32_t(i), o);
     }
     return arr;
@@ -194,13 +215,14 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     live(env);
     if (tsfn_) throw errnoError(env, "onEvents was already called", "PEN_ERR_EVENTS");
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "pen-events", 0, 1);
+    eventsCb_ = Napi::Persistent(info[0].As<Napi::Function>());
     events_.setNotify([this] { return tsfn_.NonBlockingCall(this, &JsEngine::Deliver) == napi_ok; });
     return env.Undefined();
   }
 
   static void Deliver(Napi::Env env, Napi::Function cb, JsEngine* self) {
-    uint64_t dropped = 0;
-    auto records = self->events_.drain(dropped);
+    uint64_t dropped = 0, droppedAccess = 0;
+    auto records = self->events_.drain(dropped, droppedAccess);
     Napi::Array arr = Napi::Array::New(env);
     uint32_t k = 0;
     if (dropped) {
@@ -210,7 +232,20 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
       o.Set("message", std::to_string(dropped) + " data-plane records were dropped (JavaScript fell behind)");
       arr.Set(k++, o);
     }
+    if (droppedAccess) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("kind", "accessDropped");
+      o.Set("count", double(droppedAccess));
+      arr.Set(k++, o);
+    }
+    // Access records come by the thousand: they travel packed in one Buffer per batch
+    // (lib/engine/events.ts decodes it); an object per record cost ~5 µs of N-API calls.
+    std::string packed;
     for (const auto& r : records) {
+      if (r.kind == events::Record::kAccess) {
+        events::packAccess(packed, r);
+        continue;
+      }
       Napi::Object o = Napi::Object::New(env);
       if (r.kind == events::Record::kLog) {
         o.Set("kind", "log");
@@ -224,20 +259,34 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
       }
       arr.Set(k++, o);
     }
+    if (!packed.empty()) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("kind", "access");
+      o.Set("records", Napi::Buffer<char>::Copy(env, packed.data(), packed.size()));
+      arr.Set(k++, o);
+    }
     if (k) cb.Call({arr});
   }
 
+  /* Stops the data plane, then hands over the records it queued last (the final lines of
+     the access log) with one synchronous call of the onEvents callback. */
   Napi::Value JsClose(const Napi::CallbackInfo& info) {
     shutdown();
+    if (!eventsCb_.IsEmpty()) {
+      Napi::FunctionReference cb = std::move(eventsCb_);
+      Deliver(info.Env(), cb.Value(), this);
+    }
     return info.Env().Undefined();
   }
 
   events::Queue events_;
+  tls::Cache tls_;  // the TLS contexts of the last configure (rebuilt when a file changes)
   bool udp_ = false;
   Napi::Env::CleanupHook<void (*)(JsEngine*), JsEngine> cleanup_;
   bool cleanupRan_ = false;
   std::unique_ptr<DataPlane> engine_;
   Napi::ThreadSafeFunction tsfn_;
+  Napi::FunctionReference eventsCb_;  // the onEvents callback, for the final delivery in close()
 };
 
 Napi::Value JsAlgorithms(const Napi::CallbackInfo& info) {
@@ -261,6 +310,37 @@ Napi::Value JsChroot(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/* openDatagram(path) / openDatagram(ip, port): a connected, non-blocking datagram socket to a
+   unix socket path or a UDP address (log/datagram.h); throws PEN_ERR_DATAGRAM. */
+Napi::Value JsOpenDatagram(const Napi::CallbackInfo& info) {
+  std::string where = info[0].As<Napi::String>().Utf8Value(), err;
+  bool udp = info.Length() > 1 && info[1].IsNumber();
+  int port = udp ? info[1].As<Napi::Number>().Int32Value() : 0;
+  int fd = udp ? log::openUdp(where, port, err) : log::openDatagram(where, err);
+  if (fd < 0) {
+    std::string name = udp ? where + " port " + std::to_string(port) : where;
+    throw errnoError(info.Env(), name + ": " + err, "PEN_ERR_DATAGRAM");
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+/* sendDatagrams(fd, buffers): {sent, errno}; each Buffer is one datagram. */
+Napi::Value JsSendDatagrams(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::vector<iovec> msgs(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    auto b = list.Get(i).As<Napi::Buffer<uint8_t>>();
+    msgs[i] = iovec{b.Data(), b.Length()};
+  }
+  int err = 0;
+  size_t sent = log::sendDatagrams(info[0].As<Napi::Number>().Int32Value(), msgs, err);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("sent", double(sent));
+  o.Set("errno", err);
+  return o;
+}
+
 Napi::Value JsDecodeEcho(const Napi::CallbackInfo& info) {
   return decode::encode(info.Env(), decode::snapshot(info[0]));
 }
@@ -271,6 +351,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pollers", Napi::Function::New<JsPollers>(env, "pollers"));
   exports.Set("Engine", JsEngine::Init(env));
   exports.Set("chroot", Napi::Function::New<JsChroot>(env, "chroot"));
+  exports.Set("openDatagram", Napi::Function::New<JsOpenDatagram>(env, "openDatagram"));
+  exports.Set("sendDatagrams", Napi::Function::New<JsSendDatagrams>(env, "sendDatagrams"));
   exports.Set("_decodeEcho", Napi::Function::New<JsDecodeEcho>(env, "_decodeEcho"));
   return exports;
 }

@@ -118,6 +118,44 @@ Napi::Value encodeServer(Napi::Env env, const ServerConf& s) {
   return o;
 }
 
+TlsConf tlsConf(const Napi::Value& v, const std::string& path) {
+  Napi::Object o = object(v, path);
+  TlsConf t;
+  t.cert = string(o, "cert", path);
+  if (t.cert.empty()) fail(v.Env(), path + ".cert", "a certificate file is required");
+  t.key = string(o, "key", path);
+  t.caFile = string(o, "caFile", path);
+  t.caDir = string(o, "caDir", path);
+  t.verifyClient = boolean(o, "verifyClient", path);
+  t.bugWorkarounds = boolean(o, "bugWorkarounds", path);
+  t.minVersion = integer(o, "minVersion", path, 0x0303, 0x0304);
+  t.maxVersion = integer(o, "maxVersion", path, 0x0303, 0x0304);
+  t.ciphers = string(o, "ciphers", path);
+  t.ciphersuites = string(o, "ciphersuites", path);
+  t.serverPreference = boolean(o, "serverPreference", path);
+  t.sniPath = string(o, "sniPath", path);
+  t.ocspResponse = string(o, "ocspResponse", path);
+  return t;
+}
+
+Napi::Object encodeTls(Napi::Env env, const TlsConf& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("cert", t.cert);
+  o.Set("key", t.key);
+  o.Set("caFile", t.caFile);
+  o.Set("caDir", t.caDir);
+  o.Set("verifyClient", t.verifyClient);
+  o.Set("bugWorkarounds", t.bugWorkarounds);
+  o.Set("minVersion", t.minVersion);
+  o.Set("maxVersion", t.maxVersion);
+  o.Set("ciphers", t.ciphers);
+  o.Set("ciphersuites", t.ciphersuites);
+  o.Set("serverPreference", t.serverPreference);
+  o.Set("sniPath", t.sniPath);
+  o.Set("ocspResponse", t.ocspResponse);
+  return o;
+}
+
 }  // namespace
 
 Snapshot snapshot(const Napi::Value& v) {
@@ -154,6 +192,8 @@ Snapshot snapshot(const Napi::Value& v) {
   s.fastclose = Fastclose(integer(o, "fastclose", "", 0, 3));
   s.keepalive = boolean(o, "keepalive", "");
   s.debug = integer(o, "debug", "", 0, 1000);
+  s.ascii = boolean(o, "ascii", "");
+  s.accessLog = boolean(o, "accessLog", "");
   Napi::Value lists = o.Get("acls");
   if (!lists.IsArray() || lists.As<Napi::Array>().Length() != uint32_t(acl::kLists))
     fail(env, "acls", "expected an array of " + std::to_string(acl::kLists) + " lists");
@@ -165,6 +205,17 @@ Snapshot snapshot(const Napi::Value& v) {
     for (uint32_t i = 0; i < la.Length(); i++) s.acls[n].push_back(aclEntry(la.Get(i), lp + "[" + std::to_string(i) + "]"));
   }
   s.clientAcl = integer(o, "clientAcl", "", 0, acl::kLists - 1);
+  Napi::Value src = o.Get("source");
+  if (!src.IsNull()) {
+    s.source = endpoint(object(src, "source"), "source");
+    s.hasSource = true;
+  }
+  s.http = boolean(o, "http", "");
+  Napi::Value tv = o.Get("tls");
+  if (!tv.IsNull()) {
+    s.tls = tlsConf(tv, "tls");
+    s.hasTls = true;
+  }
   return s;
 }
 
@@ -202,6 +253,8 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
   o.Set("fastclose", int(s.fastclose));
   o.Set("keepalive", s.keepalive);
   o.Set("debug", s.debug);
+  o.Set("ascii", s.ascii);
+  o.Set("accessLog", s.accessLog);
   Napi::Array lists = Napi::Array::New(env, s.acls.size());
   for (size_t n = 0; n < s.acls.size(); n++) {
     Napi::Array la = Napi::Array::New(env, s.acls[n].size());
@@ -222,6 +275,9 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
   }
   o.Set("acls", lists);
   o.Set("clientAcl", s.clientAcl);
+  o.Set("source", s.hasSource ? Napi::Value(encodeEndpoint(env, s.source)) : env.Null());
+  o.Set("http", s.http);
+  o.Set("tls", s.hasTls ? encodeTls(env, s.tls) : env.Null());
   return o;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "net/socket.h"
+#include "tcp/client_io.h"
 #include "util/clock.h"
 
 namespace pen {
@@ -17,7 +18,7 @@ namespace pen {
 namespace {
 // Poller tokens and timer keys: generation << 32 | slot << 2 | kind.
 enum : uint64_t { kSideClient = 0, kSideServer = 1, kListener = 2, kWake = 3 };
-enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1, kTimerResume = 2 };
+enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1, kTimerResume = 2 };  // 3: tcp::kTimerHandshake
 constexpr int kMaxEvents = 256;
 constexpr int kAcceptPauseMs = 100;
 constexpr uint32_t kScratch = 65536;
@@ -105,8 +106,8 @@ void Engine::run() {
     for (uint64_t k : due) onTimer(k);
     retryWaiting();
     armListener();
-    events_.flush();
-    timeout = timers_.nextTimeout(util::monotonicMs());
+    int flushIn = events_.flush(nowMs_);
+    timeout = events::sooner(timers_.nextTimeout(util::monotonicMs()), flushIn);
   }
   // Shutdown: close every connection and the listener (Pen's TERM behaviour).
   for (auto& c : slots_)
@@ -134,6 +135,7 @@ void Engine::applyPending() {
       }
     }
     clients_.setCapacity(size_t(snap_->clientsMax));
+    env_.dump = snap_->debug >= 3 ? (snap_->ascii ? 2 : 1) : 0;
     if (idleWasOff && snap_->idleTimeoutSec > 0)
       for (auto& c : slots_)
         if (c->used) timers_.add(c->lastActiveMs + snap_->idleTimeoutSec * 1000LL, uint64_t(c->gen) << 32 | uint64_t(c->id) << 2 | kTimerIdle);
@@ -231,6 +233,8 @@ void Engine::onTimer(uint64_t key) {
     if (idle <= 0 || !(c.state & tcp::kConnected)) return;
     if (nowMs_ - c.lastActiveMs >= idle) closeConn(c, "idle timeout");
     else timers_.add(c.lastActiveMs + idle, key);
+  } else if (kind == tcp::kTimerHandshake) {
+    onHandshakeTimer(c);
   }
 }
 
@@ -268,7 +272,7 @@ void Engine::serverDown(int server, int err, const char* what) {
   const ServerConf* sc = conf(server);
   if (!rt || !sc) return;
   rt->failures++;
-  if (snap_->blacklistSec > 0) rt->blacklistUntilMs = nowMs_ + snap_->blacklistSec * 1000LL;
+  rt->failedAtMs = nowMs_;
   if (rt->down) return;
   rt->down = true;
   events::Record r;
@@ -302,9 +306,11 @@ void Engine::setListener(int fd) {
 
 void Engine::blacklist(int server, int seconds) {
   std::lock_guard<std::mutex> g(mu_);
+  // -O "server N blacklist T" runs before the first snapshot: the runtime slot may not exist yet.
+  if (server >= 0 && rt_.size() <= size_t(server)) rt_.resize(size_t(server) + 1);
   balance::ServerRuntime* rt = runtime(server);
   if (!rt) return;
-  rt->blacklistUntilMs = seconds > 0 ? util::monotonicMs() + seconds * 1000LL : 0;
+  rt->blacklistFor(util::monotonicMs(), seconds);
 }
 
 bool Engine::closeConnection(uint32_t id) {
@@ -324,13 +330,14 @@ Stats Engine::stats() {
   s.refused = refused_;
   s.active = active_;
   s.pending = pending_;
+  s.current = current_;
   s.servers = rt_;
   s.servers.push_back(emergencyRt_);
   s.servers.push_back(abuseRt_);
   int64_t mono = util::monotonicMs();
   double wall = util::wallMs();
   for (const auto& r : s.servers)
-    s.blacklistedUntilWallMs.push_back(r.blacklistUntilMs > mono ? wall + double(r.blacklistUntilMs - mono) : 0);
+    s.blacklistedUntilWallMs.push_back(r.blacklisted(mono, snap_->blacklistSec) ? wall + double(r.blacklistEnd(snap_->blacklistSec) - mono) : 0);
   return s;
 }
 
@@ -339,7 +346,8 @@ std::vector<ConnInfo> Engine::connections() {
   std::vector<ConnInfo> out;
   for (const auto& c : slots_) {
     if (!c->used) continue;
-    out.push_back(ConnInfo{c->id, c->state, c->cfd, c->ufd, c->server, c->initial, c->client.host()});
+    out.push_back(ConnInfo{c->id, c->state, c->cfd, c->ufd, c->server, c->initial, c->client.host(),
+                           c->down.pending(), c->up.pending(), clients_.find(net::keyOf(c->client))});
   }
   return out;
 }

@@ -25,26 +25,6 @@
 
 namespace pen {
 
-struct Stats {
-  uint64_t accepted = 0, refused = 0;
-  uint32_t active = 0, pending = 0;
-  std::vector<balance::ServerRuntime> servers;  // regular, then emergency, abuse
-  std::vector<double> blacklistedUntilWallMs;   // same indexing; 0 = not blacklisted
-};
-
-struct ConnInfo {
-  uint32_t id;
-  int state, downfd, upfd, server, initial;
-  std::string client;
-};
-
-struct ClientInfo {
-  std::string address;
-  int server;
-  uint64_t connects, sx, rx;
-  double lastSeenWallMs;
-};
-
 class Engine : public DataPlane {
  public:
   /* poller: the mechanism to use; events: where records go (outlives the engine). */
@@ -102,6 +82,12 @@ class Engine : public DataPlane {
   tcp::Conn* allocConn();
   uint64_t token(const tcp::Conn& c, int side) const;
 
+  // ---- tcp/client_conn.cc: connections with a ClientIo (TLS, -H) ----
+  bool startClientIo(tcp::Conn& c);
+  void kickClientIo(tcp::Conn& c);
+  void onClientIoEvent(tcp::Conn& c, uint32_t events);
+  void onHandshakeTimer(tcp::Conn& c);
+
   std::unique_ptr<loop::Poller> poller_;
   events::Queue& events_;
   std::thread thread_;
@@ -127,6 +113,7 @@ class Engine : public DataPlane {
   std::vector<uint32_t> freeSlots_;
   uint32_t active_ = 0, pending_ = 0;
   uint64_t accepted_ = 0, refused_ = 0;
+  int current_ = 0;  // Stats::current
   int listenFd_ = -1;
   uint32_t listenMask_ = 0;
   int64_t acceptPausedUntilMs_ = 0;  // after EMFILE/ENFILE: keep the listener disarmed until then

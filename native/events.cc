@@ -1,32 +1,69 @@
 #include "events.h"
 
+#include <cstring>
+
 namespace pen::events {
+
+void packAccess(std::string& out, const Record& r) {
+  double t = double(r.time);
+  unsigned char le[8];
+  uint64_t bits;
+  memcpy(&bits, &t, 8);
+  for (int i = 0; i < 8; i++) le[i] = static_cast<unsigned char>(bits >> (8 * i));
+  out.append(reinterpret_cast<const char*>(le), 8);
+  for (const std::string* s : {&r.client, &r.serverAddr, &r.text}) {
+    size_t n = s->size() < 255 ? s->size() : 255;
+    out.push_back(static_cast<char>(n));
+    out.append(s->data(), n);
+  }
+}
 
 void Queue::push(Record r) {
   std::lock_guard<std::mutex> g(mu_);
-  if (q_.size() >= max_) {
-    dropped_++;
+  bool access = r.kind == Record::kAccess;
+  if (access ? q_.size() >= accessMax_ : q_.size() >= max_) {
+    (access ? droppedAccess_ : dropped_)++;
     return;
   }
+  if (access) access_++;
+  else urgent_ = true;
   q_.push_back(std::move(r));
 }
 
-void Queue::flush() {
+int Queue::flush(int64_t nowMs) {
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (q_.empty() && !dropped_) return;
+    if (q_.empty() && !dropped_ && !droppedAccess_) {
+      heldSinceMs_ = -1;
+      return -1;
+    }
+    if (!urgent_ && !dropped_ && !droppedAccess_ && access_ < kAccessBatch) {
+      if (heldSinceMs_ < 0) heldSinceMs_ = nowMs;
+      int64_t left = heldSinceMs_ + kAccessDelayMs - nowMs;
+      if (left > 0) return int(left);
+    }
   }
-  if (!notify_ || inFlight_.exchange(true)) return;
-  if (!notify_()) inFlight_.store(false);
+  // Due. While a batch is in flight JS takes these with it, unless they came just after its
+  // drain: look again shortly either way, so that nothing waits for the next event.
+  if (!notify_ || inFlight_.exchange(true)) return kAccessDelayMs;
+  if (!notify_()) {
+    inFlight_.store(false);
+    return kAccessDelayMs;
+  }
+  return -1;
 }
 
-std::vector<Record> Queue::drain(uint64_t& dropped) {
+std::vector<Record> Queue::drain(uint64_t& dropped, uint64_t& droppedAccess) {
   std::vector<Record> out;
   {
     std::lock_guard<std::mutex> g(mu_);
     out.swap(q_);
     dropped = dropped_;
-    dropped_ = 0;
+    droppedAccess = droppedAccess_;
+    dropped_ = droppedAccess_ = 0;
+    access_ = 0;
+    urgent_ = false;
+    heldSinceMs_ = -1;
   }
   inFlight_.store(false);
   return out;

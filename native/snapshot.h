@@ -3,6 +3,7 @@
 // swapped in atomically by the worker at its next loop turn.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@
 namespace pen {
 
 /* Must equal ABI_VERSION in lib/engine/native.ts. */
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 4;
 
 struct ServerConf {
   net::Addr addr;        // family AF_UNSPEC for a never-configured placeholder
@@ -25,6 +26,28 @@ struct ServerConf {
 };
 
 enum class Fastclose : int { kOff = 0, kUp = 1, kDown = 2, kBoth = 3 };
+
+namespace tls {
+class Server;  // tls/tls.h: the contexts built from a TlsConf
+}
+
+/* TLS termination (-E and friends, spec/ssl.md). Paths are absolute; "" = not given. */
+struct TlsConf {
+  std::string cert, key, caFile, caDir;
+  bool verifyClient = false;      // -R
+  bool bugWorkarounds = false;    // -Z
+  int minVersion = 0x0303, maxVersion = 0x0304;  // TLS1_2_VERSION, TLS1_3_VERSION
+  std::string ciphers, ciphersuites;  // "" = OpenSSL's defaults
+  bool serverPreference = false;  // ssl_option cipher_server_preference
+  std::string sniPath, ocspResponse;
+  bool operator==(const TlsConf& o) const {
+    return cert == o.cert && key == o.key && caFile == o.caFile && caDir == o.caDir &&
+           verifyClient == o.verifyClient && bugWorkarounds == o.bugWorkarounds &&
+           minVersion == o.minVersion && maxVersion == o.maxVersion && ciphers == o.ciphers &&
+           ciphersuites == o.ciphersuites && serverPreference == o.serverPreference &&
+           sniPath == o.sniPath && ocspResponse == o.ocspResponse;
+  }
+};
 
 struct Snapshot {
   std::vector<ServerConf> servers;
@@ -45,9 +68,19 @@ struct Snapshot {
   bool tcpNodelay = false;
   Fastclose fastclose = Fastclose::kOff;
   bool keepalive = false;
-  int debug = 0;  // log records above this level are not even built
+  int debug = 0;  // log records above this level are not even built; >= 3 dumps every chunk
+  bool ascii = false;      // level-3 dumps as text instead of hex (-a, `ascii`)
+  bool accessLog = false;  // build access-log records (-l, `log`); off = no cost at all
   std::vector<acl::List> acls = std::vector<acl::List>(acl::kLists);
-  int clientAcl = 0;  // the list deciding admission; denied clients go to the abuse server
+  int clientAcl = 0;
+  bool hasSource = false;  // `source IP`: backend sockets bind to it
+  net::Addr source;  // the list deciding admission; denied clients go to the abuse server
+  bool http = false;     // -H / `http`: X-Forwarded-For and X-Forwarded-Proto (tcp/xff.h)
+  bool hasTls = false;   // -E given: clients speak TLS
+  TlsConf tls;
+  // Built from `tls` by addon.cc on the JS thread (not part of the decoded data); set when
+  // hasTls. Connections hold their own reference, so a swap never pulls contexts from under them.
+  std::shared_ptr<const tls::Server> tlsServer;
 };
 
 struct ListenSpec {

@@ -6,10 +6,13 @@
 //  - -O/-o commands are collected in order, not executed: the control table runs them later.
 // Positionals: LISTEN then BACKENDs. If an -O command is `listen ADDR`, the listener is already
 // given, so every positional is a backend (Pen silently dropped the first one, quirk 40).
+import path from 'node:path';
+
 import { PenError } from '../errors.js';
 import { SettingsSchema, defaultSettings, type Settings } from './settings.js';
 import { listenPort, parseListenSpec, type ListenSpec, type PortOptions } from './listen-spec.js';
 import { parseServerSpec } from './server-spec.js';
+import { parseLogDestination } from '../log/access.js';
 
 export type ParsedArgv =
   | { action: 'run'; settings: Settings; commands: string[]; warnings: string[] }
@@ -53,9 +56,6 @@ function nonEmpty(opt: string, text: string): string {
 
 const flag = (run: (st: State) => void): OptionDef => ({ arg: false, run });
 const withArg = (run: (st: State, value: string) => void): OptionDef => ({ arg: true, run });
-const unsupported = (opt: string, what: string): OptionDef => flag(() => {
-  throw new PenError('PEN_ERR_UNSUPPORTED', { detail: `option -${opt} (${what}) is not supported yet` });
-});
 const obsolete = (arg: boolean, message: string): OptionDef =>
   ({ arg, run: (st) => { st.warnings.push(message); } });
 
@@ -96,6 +96,12 @@ const OPTIONS: Readonly<Record<string, OptionDef>> = {
   X: flag((st) => { st.settings.exitEnabled = true; }),
   P: flag((st) => { st.settings.eventBackend = 'poll'; }),
   O: withArg((st, v) => { st.commands.push(nonEmpty('O', v)); }),
+  l: withArg((st, v) => {
+    parseLogDestination(nonEmpty('l', v)); // checked now; opened after the privilege drop
+    st.settings.log = v;
+  }),
+  w: withArg((st, v) => { st.settings.webStats = nonEmpty('w', v); }),
+  a: flag((st) => { st.settings.ascii = true; }),
   o: withArg((st, v) => { st.commands.push(nonEmpty('o', v)); }),
 
   D: obsolete(false, '-D: delayed forward was removed in 0.26.0'),
@@ -112,19 +118,32 @@ const OPTIONS: Readonly<Record<string, OptionDef>> = {
       { detail: '-i (Windows service) is not supported on this platform' });
   }),
 
-  // Later releases. They throw when met, so whether they take an argument does not matter.
-  H: unsupported('H', 'HTTP header insertion'),
-  E: unsupported('E', 'TLS certificate'),
-  K: unsupported('K', 'TLS key'),
-  G: unsupported('G', 'TLS CA file'),
-  A: unsupported('A', 'TLS CA directory'),
-  Z: unsupported('Z', 'TLS bug workarounds'),
-  R: unsupported('R', 'TLS client certificate'),
-  L: unsupported('L', 'TLS protocol version'),
-  l: unsupported('l', 'request log'),
-  w: unsupported('w', 'web statistics'),
-  a: unsupported('a', 'ASCII debug dumps'),
+  H: flag((st) => { st.settings.http = true; }),
+  // TLS (spec/ssl.md). Paths are made absolute now: HUP re-reads them after chroot/daemon.
+  E: withArg((st, v) => { st.settings.sslCert = path.resolve(nonEmpty('E', v)); }),
+  K: withArg((st, v) => { st.settings.sslKey = path.resolve(nonEmpty('K', v)); }),
+  G: withArg((st, v) => { st.settings.sslCaFile = path.resolve(nonEmpty('G', v)); }),
+  A: withArg((st, v) => { st.settings.sslCaDir = path.resolve(nonEmpty('A', v)); }),
+  Z: flag((st) => { st.settings.sslBugWorkarounds = true; }),
+  R: flag((st) => { st.settings.sslVerifyClient = true; }),
+  L: withArg((st, v) => { st.settings.sslProtocol = tlsProtocol(v); }),
 };
+
+/**
+ * -L: Pen's names for a protocol floor. ssl23 (the default) and tls1 mean TLS 1.2, the lowest
+ * version pen speaks; tls1.2 and tls1.3 are pen's additions. SSLv2, SSLv3, TLS 1.0 and 1.1 are
+ * refused by name: they are insecure and OpenSSL 3 no longer negotiates them by default.
+ */
+function tlsProtocol(v: string): Settings['sslProtocol'] {
+  if (v === 'ssl23' || v === 'tls1' || v === 'tls1.2' || v === 'tls1.3') return v;
+  const old: Record<string, string> = { ssl2: 'SSLv2', ssl3: 'SSLv3', 'tls1.0': 'TLS 1.0', 'tls1.1': 'TLS 1.1' };
+  if (old[v]) {
+    throw new PenError('PEN_ERR_UNSUPPORTED', {
+      detail: `-L ${v}: ${old[v]} is insecure and not supported; pen speaks TLS 1.2 and 1.3 (-L tls1.3 for 1.3 only)`,
+    });
+  }
+  throw usageError(`-L: protocol version ${v} not known (ssl23, tls1, tls1.2 or tls1.3)`);
+}
 
 /** The ADDR of the last `listen ADDR` among the commands (Pen splits commands on spaces). */
 function listenFromCommands(commands: readonly string[]): string | null {
@@ -224,6 +243,14 @@ export function parseArgv(argv: readonly string[], opts: PortOptions = {}): Pars
 }
 
 function finish(st: State): ParsedArgv {
+  const s = st.settings;
+  if (s.udp && (s.sslCert !== null || s.http)) {
+    throw usageError(`${s.sslCert !== null ? '-E (TLS)' : '-H (HTTP headers)'} needs TCP: it cannot be combined with -U`);
+  }
+  if (s.sslCert === null && (s.sslKey !== null || s.sslCaFile !== null || s.sslCaDir !== null ||
+    s.sslVerifyClient || s.sslBugWorkarounds || s.sslProtocol !== 'ssl23')) {
+    st.warnings.push('-K, -G, -A, -R, -Z and -L have no effect without -E (TLS certificate)');
+  }
   const settings = SettingsSchema.parse(st.settings); // a failure here is a bug in this file
   return { action: 'run', settings, commands: st.commands, warnings: st.warnings };
 }

@@ -26,6 +26,12 @@ export const ServerSchema = z.object({
 export type Server = zt.infer<typeof ServerSchema>;
 
 export const TcpFastclose = z.enum(['off', 'up', 'down', 'both']);
+/** -L: the lowest TLS version. Pen's ssl23 and tls1 mean TLS 1.2 (spec/ssl.md "modern equivalents"). */
+export const SslProtocol = z.enum(['ssl23', 'tls1', 'tls1.2', 'tls1.3']);
+/** ssl_option words (cumulative). no_sslv2/no_sslv3/no_tlsv1/no_tlsv1.1 change nothing (those are never spoken). */
+export const SSL_OPTIONS = ['no_sslv2', 'no_sslv3', 'no_tlsv1', 'no_tlsv1.1', 'no_tlsv1.2', 'no_tlsv1.3',
+  'cipher_server_preference'] as const;
+export const SslOption = z.enum(SSL_OPTIONS);
 export const EventBackend = z.enum(['default', 'epoll', 'poll', 'kqueue']);
 
 export const SettingsSchema = z.object({
@@ -74,6 +80,29 @@ export const SettingsSchema = z.object({
   source: z.string().nullable(), //   source: IP literal that backend sockets bind to
   abortOnError: z.boolean(), //       abort_on_error: fatal errors abort() (core) instead of exit
   udp: z.boolean(), //                -U: the listener and the backends speak UDP (start-up only)
+
+  // Logs and statistics (lib/log/).
+  /** -l / `log`: request log destination as written: a file, or HOST:PORT for penlogd (UDP). */
+  log: z.string().min(1).nullable(),
+  webStats: z.string().min(1).nullable(), // -w / `web_stats`: HTML statistics file (USR1, `status`)
+  ascii: z.boolean(), //              -a / `ascii`: debug-level-3 dumps as text instead of hex
+
+  // HTTP header insertion and TLS termination (native/tcp/xff.h, native/tls/, spec/ssl.md).
+  http: z.boolean(), //               -H / `http`: X-Forwarded-For and X-Forwarded-Proto
+  /** -E: PEM certificate chain, absolute path; TLS is on when set (start-up only). */
+  sslCert: z.string().min(1).nullable(),
+  sslKey: z.string().min(1).nullable(), //    -K: PEM private key (default: read from the -E file)
+  sslCaFile: z.string().min(1).nullable(), // -G: CA file for client certificates
+  sslCaDir: z.string().min(1).nullable(), //  -A: hashed CA directory for client certificates
+  sslVerifyClient: z.boolean(), //            -R: require a valid client certificate
+  sslBugWorkarounds: z.boolean(), //          -Z: OpenSSL's bug workarounds (SSL_OP_ALL)
+  sslProtocol: SslProtocol, //                -L: the lowest TLS version
+  sslOptions: z.array(SslOption), //          ssl_option, each word once, in the order given
+  sslCiphers: z.string().min(1).nullable(), //      ssl_ciphers: TLS <= 1.2 cipher list (OpenSSL syntax)
+  sslCiphersuites: z.string().min(1).nullable(), // ssl_ciphersuites: TLS 1.3 suites (pen's addition)
+  sslSniPath: z.string().min(1).nullable(), //      ssl_sni_path: DIR of NAME.crt/.key/.ca/.ocsp
+  sslOcspResponse: z.string().min(1).nullable(), // ssl_ocsp_response: DER response to staple
+  sslRenegotiationInterval: int(0), //        ssl_client_renegotiation_interval (kept; renegotiation is off)
 });
 export type Settings = zt.infer<typeof SettingsSchema>;
 
@@ -115,6 +144,23 @@ export const DEFAULTS: Settings = Object.freeze({
   source: null,
   abortOnError: false,
   udp: false,
+  log: null,
+  webStats: null,
+  ascii: false,
+  http: false,
+  sslCert: null,
+  sslKey: null,
+  sslCaFile: null,
+  sslCaDir: null,
+  sslVerifyClient: false,
+  sslBugWorkarounds: false,
+  sslProtocol: 'ssl23',
+  sslOptions: [],
+  sslCiphers: null,
+  sslCiphersuites: null,
+  sslSniPath: null,
+  sslOcspResponse: null,
+  sslRenegotiationInterval: 3600,
 }) as Settings;
 
 /** A fresh, mutable copy of the defaults. */

@@ -3,8 +3,6 @@
 // man/pen.1 says the same things at length (a unit test keeps the option letters in step).
 import { DEFAULTS } from './settings.js';
 
-const LATER = '(not supported yet)';
-
 /** The help text, ending in a newline. */
 export function usageText(): string {
   const d = DEFAULTS;
@@ -18,7 +16,7 @@ export function usageText(): string {
   -B host:port    abuse server for clients denied by the client ACL
   -C [host:]port|/path  control socket for penctl (as root, only with -u)
   -F file         configuration file of control commands (re-read on HUP)
-  -H              add X-Forwarded-For header to HTTP requests ${LATER}
+  -H              add X-Forwarded-For and X-Forwarded-Proto to every HTTP request
   -O command      run a control command at start-up (repeatable)
   -P              use the poll() event backend
   -Q              obsolete: kqueue is already the default where available
@@ -27,7 +25,7 @@ export function usageText(): string {
   -U              UDP mode: balance datagrams instead of TCP connections
   -W              weight-based server selection
   -X              enable the exit control command
-  -a              debug dumps as text instead of hex ${LATER}
+  -a              debug dumps (-ddd) as text instead of hex
   -b sec          blacklist time of a failed server [${d.blacklist}]
   -c N            client table size [${d.clientsMax}]
   -d              debugging on (repeat for more)
@@ -37,7 +35,7 @@ export function usageText(): string {
   -h              hash-based server selection (not help)
   -i name         Windows service (not supported on this platform)
   -j dir          chroot into dir
-  -l file         request log ${LATER}
+  -l file|host:port  request log to a file, or to penlogd over UDP
   -m N            accept up to N connections per wake-up [${d.multiAccept}]; minimum 1
   -o command      same as -O
   -n              obsolete: sockets are always non-blocking
@@ -48,15 +46,15 @@ export function usageText(): string {
   -s              stubborn: never fail over to another server
   -t sec          connect timeout in seconds [${d.timeout}]; minimum 1
   -u user         run as user
-  -w file         HTML statistics file ${LATER}
+  -w file         HTML statistics file (written on USR1 and status)
   -x N            connection table size [${d.connMax}]
-  -E certfile     TLS certificate ${LATER}
-  -K keyfile      TLS private key ${LATER}
-  -G cacertfile   TLS CA certificate file ${LATER}
-  -A cacertdir    TLS CA certificate directory ${LATER}
-  -Z              TLS bug workarounds ${LATER}
-  -R              require TLS client certificates ${LATER}
-  -L protocol     TLS protocol version ${LATER}
+  -E certfile     terminate TLS with this PEM certificate (chain)
+  -K keyfile      TLS private key [the -E file]
+  -G cacertfile   CA file for TLS client certificates
+  -A cacertdir    hashed CA directory for TLS client certificates
+  -Z              OpenSSL bug workarounds
+  -R              require a valid TLS client certificate
+  -L protocol     lowest TLS version: ssl23 or tls1 (= tls1.2), tls1.2, tls1.3 [${d.sslProtocol}]
   -?, --help      this text
   --version       print the version
 

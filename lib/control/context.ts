@@ -3,6 +3,7 @@
 // against it through dispatch(). Tests use test/unit/control-fixture.ts (a FakeEngine behind it).
 import type { NativeEngine } from '../engine/native.js';
 import type { Settings } from '../config/settings.js';
+import type { AccessLogStats } from '../log/access.js';
 
 /** Where a command line came from. Only 'socket' changes behaviour (start-up-only commands). */
 export type Origin = 'option' | 'file' | 'socket';
@@ -55,4 +56,7 @@ export interface ControlContext {
 
   /** Replace the file's contents; throws the fs error. */
   writeFile(path: string, text: string): void;
+
+  /** The request log's counters (written, dropped, failed) for `status`; absent where there is none. */
+  accessLogStats?(): AccessLogStats | null;
 }

@@ -5,9 +5,11 @@ import { commands as acl } from './commands/acl.js';
 import { commands as clients } from './commands/clients.js';
 import { commands as files } from './commands/files.js';
 import { commands as globals } from './commands/globals.js';
+import { commands as logging } from './commands/logging.js';
 import { commands as modes } from './commands/modes.js';
 import { commands as processCommands } from './commands/process.js';
 import { commands as servers } from './commands/servers.js';
+import { commands as ssl } from './commands/ssl.js';
 import { commands as unsupported } from './commands/unsupported.js';
 
 /**
@@ -32,6 +34,6 @@ let table: CommandTable | null = null;
 
 /** pen's command table (built on first use; call it at start-up to check it early). */
 export function commandTable(): CommandTable {
-  table ??= buildTable([servers, acl, modes, globals, clients, processCommands, files, unsupported]);
+  table ??= buildTable([servers, acl, modes, globals, clients, processCommands, files, logging, ssl, unsupported]);
   return table;
 }

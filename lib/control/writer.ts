@@ -6,7 +6,9 @@
 //   # pen <start-up options> -F 'FILE' [-C CTRL]     (a comment: how to restart with this file)
 //   Pen's lines in Pen's order (acl lists, ascii, blacklist, ... weight, prio)
 //   then what Pen forgot to save (quirk 43): clients_max, conn_max, pending_max, idle_timeout,
-//   keepalive, source, abort_on_error, the event backend, listen.
+//   keepalive, source, abort_on_error, the ssl_* settings that differ from the defaults, the
+//   event backend, listen. Line 2 carries the TLS options (-E -K -G -A -R -Z -L): no command
+//   sets them.
 // Differences from Pen: `server` lines always carry weight and prio (Pen dropped them when
 // those modes were off); the listen address is a `listen` line, so line 2 does not repeat it;
 // `-C` is left out when there is no control socket (Pen printed `-C (null)`).
@@ -20,7 +22,8 @@ export const WRITE_ORDER = [
   'roundrobin', 'server', 'stubborn', 'tcp_fastclose', 'tcp_nodelay', 'timeout', 'tracking',
   'web_stats', 'weight', 'prio',
   'clients_max', 'conn_max', 'pending_max', 'idle_timeout', 'keepalive', 'source',
-  'abort_on_error', 'epoll', 'listen',
+  'abort_on_error', 'ssl_ciphers', 'ssl_ciphersuites', 'ssl_option', 'ssl_sni_path', 'ssl_ocsp_response',
+  'ssl_client_renegotiation_interval', 'epoll', 'listen',
 ] as const;
 
 export interface WriteOptions {
@@ -74,6 +77,13 @@ function restartCommand(s: Readonly<Settings>, file: string): string {
   if (s.connMax !== DEFAULTS.connMax) parts.push('-x', String(s.connMax));
   if (s.multiAccept !== DEFAULTS.multiAccept) parts.push('-m', String(s.multiAccept));
   if (s.listenQueue !== DEFAULTS.listenQueue) parts.push('-q', String(s.listenQueue));
+  if (s.sslCert !== null) parts.push('-E', quote(s.sslCert));
+  if (s.sslKey !== null) parts.push('-K', quote(s.sslKey));
+  if (s.sslCaFile !== null) parts.push('-G', quote(s.sslCaFile));
+  if (s.sslCaDir !== null) parts.push('-A', quote(s.sslCaDir));
+  if (s.sslVerifyClient) parts.push('-R');
+  if (s.sslBugWorkarounds) parts.push('-Z');
+  if (s.sslProtocol !== DEFAULTS.sslProtocol) parts.push('-L', s.sslProtocol);
   parts.push('-F', quote(file));
   if (s.control !== null) parts.push('-C', s.control);
   return parts.join(' ');

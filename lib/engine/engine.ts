@@ -6,12 +6,21 @@ import { listenPort, parseListenSpec, type ListenSpec as ParsedListen } from '..
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/debug.js';
 import { loadAddon, type NativeEngine, type NativeEvent, type ListenSpec } from './native.js';
+
+/** Where access records go (lib/log/access.ts AccessLog). */
+export interface AccessSink {
+  /** One batch, packed (lib/engine/events.ts). */
+  write(records: Buffer): void;
+  noteDropped(count: number): void;
+}
 import { resolveEndpoint, toSnapshot } from './to-snapshot.js';
 
 export class Engine {
   readonly native: NativeEngine;
   /** The listener as bound: its unix path (to unlink at exit) or its real port. */
   listening: { path: string | null; port: number } | null = null;
+  /** Receives the access records of each batch (one call per batch); null: they are discarded. */
+  access: AccessSink | null = null;
 
   /**
    * Loads the addon and starts the data-plane thread (nothing is listening yet). `udp` (-U)
@@ -25,7 +34,14 @@ export class Engine {
 
   /** Validated settings -> snapshot -> data plane (takes effect at its next loop turn). */
   async apply(settings: Settings): Promise<void> {
-    this.native.configure(await toSnapshot(settings));
+    const snapshot = await toSnapshot(settings);
+    try {
+      this.native.configure(snapshot);
+    } catch (err) {
+      // The TLS contexts are built inside configure(): a bad file is the operator's to fix.
+      if ((err as NodeJS.ErrnoException).code === 'PEN_ERR_TLS') throw new PenError('PEN_ERR_TLS', { detail: (err as Error).message });
+      throw err;
+    }
   }
 
   /**
@@ -51,10 +67,14 @@ export class Engine {
   }
 
   private onEvents(batch: NativeEvent[]): void {
+    let access: Buffer | null = null;
     for (const e of batch) {
-      if (e.kind === 'log') this.logger.log(e.level, e.message);
+      if (e.kind === 'access') access = e.records;
+      else if (e.kind === 'accessDropped') this.access?.noteDropped(e.count);
+      else if (e.kind === 'log') this.logger.log(e.level, e.message);
       else this.logger.log(e.up ? 1 : 0, e.up ? `server ${e.server} is back: ${e.reason}` : `${e.reason}; server blacklisted`);
     }
+    if (access) this.access?.write(access);
   }
 }
 

@@ -27,6 +27,7 @@ export class FakeEngine implements NativeEngine {
   counters: FakeServerCounters[] = [];
   accepted = 0n;
   refused = 0n;
+  current = 0;
   closed = false;
   private eventHandler: ((batch: NativeEvent[]) => void) | null = null;
 
@@ -60,6 +61,7 @@ export class FakeEngine implements NativeEngine {
       accepted: this.accepted, refused: this.refused,
       active: this.connectionTable.length,
       pending: this.connectionTable.filter((c) => c.state & 1).length,
+      current: this.current,
       conn: pick('conn'), sx: pick('sx'), rx: pick('rx'),
       blacklistedUntil: new Float64Array(n),
     };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 /** Must equal kAbiVersion in native/snapshot.h. Bump both when a shape below changes. */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 4;
 
 /** Address family codes shared with native/net/addr.h. */
 export const FAMILY = { unset: 0, inet: 4, inet6: 6, unix: 1 } as const;
@@ -56,12 +56,54 @@ export interface Snapshot {
   tcpNodelay: boolean;
   fastclose: number;
   keepalive: boolean;
-  /** Debug level: the data plane builds no log record above it. */
+  /** Debug level: the data plane builds no log record above it; >= 3 dumps every chunk read to stderr. */
   debug: number;
+  /** Level-3 dumps as text instead of hex (-a, `ascii`). */
+  ascii: boolean;
+  /** Make access-log records (-l, `log`): one per connection/flow, or per request for HTTP. */
+  accessLog: boolean;
   /** ACL lists 0..9 compiled by lib/config/acl.ts (compileAcls). */
   acls: SnapshotAclEntry[][];
   /** The list that decides admission; denied clients go to the abuse server or are closed. */
   clientAcl: number;
+  /** `source IP`: backend sockets bind to it (port chosen by the system); null = unbound. */
+  source: SnapshotEndpoint | null;
+  /** -H: add X-Forwarded-For / X-Forwarded-Proto to every HTTP/1.x request (native/tcp/xff.h). */
+  http: boolean;
+  /** TLS termination (-E); null = clients speak plain TCP. */
+  tls: SnapshotTls | null;
+}
+
+/** TLS protocol versions as OpenSSL numbers them. */
+export const TLS_VERSION = { tls12: 0x0303, tls13: 0x0304 } as const;
+
+/**
+ * What the TLS contexts are built from (native/tls/tls.h). Paths are absolute; '' = not
+ * given. configure() builds the contexts on the JS thread and throws an Error with code
+ * PEN_ERR_TLS naming the file when the default context cannot be built; it rebuilds them only
+ * when this changed or one of the files (or ssl_sni_path's directory) changed on disk.
+ */
+export interface SnapshotTls {
+  cert: string;
+  /** '' = the key is in the cert file. */
+  key: string;
+  caFile: string;
+  caDir: string;
+  /** -R: ask for a client certificate and refuse the handshake without a valid one. */
+  verifyClient: boolean;
+  /** -Z: SSL_OP_ALL. */
+  bugWorkarounds: boolean;
+  /** TLS_VERSION values; min > max fails with PEN_ERR_TLS. */
+  minVersion: number;
+  maxVersion: number;
+  /** TLS <= 1.2 cipher list and TLS 1.3 ciphersuites (OpenSSL syntax); '' = OpenSSL's default. */
+  ciphers: string;
+  ciphersuites: string;
+  serverPreference: boolean;
+  /** Directory of NAME.crt (+ .key, .ca, .ocsp) for SNI; '' = off. */
+  sniPath: string;
+  /** DER OCSP response stapled for the default certificate; '' = none. */
+  ocspResponse: string;
 }
 
 /** One compiled ACL entry: 16-byte address and mask (IPv4 mapped), or a country code. */
@@ -84,6 +126,8 @@ export interface NativeStats {
   accepted: bigint;
   active: number;
   pending: number;
+  /** The regular server chosen most recently (Pen's "current"; 0 before any). */
+  current: number;
   refused: bigint;
   conn: BigUint64Array;
   sx: BigUint64Array;
@@ -101,6 +145,11 @@ export interface NativeConnection {
   client: string;
   server: number;
   initial: number;
+  /** Bytes waiting to be written to the client / to the server. */
+  pendingDown: number;
+  pendingUp: number;
+  /** The client's slot in the client table (Pen's `client = N`), -1 when it has none. */
+  clientIndex: number;
 }
 
 export interface NativeClient {
@@ -115,7 +164,11 @@ export interface NativeClient {
 /** One record handed over by the data plane; events always arrive in arrays (batches). */
 export type NativeEvent =
   | { kind: 'log'; level: number; message: string }
-  | { kind: 'server'; server: number; up: boolean; reason: string };
+  | { kind: 'server'; server: number; up: boolean; reason: string }
+  /** The batch's access records (-l), packed: events.ts decodeAccessRecords(). */
+  | { kind: 'access'; records: Buffer }
+  /** Access records lost because JavaScript fell behind (the queue is bounded). */
+  | { kind: 'accessDropped'; count: number };
 
 export interface NativeEngine {
   configure(snapshot: Snapshot): void;
@@ -129,7 +182,10 @@ export interface NativeEngine {
   connections(): NativeConnection[];
   clients(sinceSeconds: number): NativeClient[];
   onEvents(cb: (batch: NativeEvent[]) => void): void;
-  /** Stops the worker, closes every socket; the engine is unusable afterwards. */
+  /**
+   * Stops the worker, closes every socket, and delivers the records still queued with one
+   * last synchronous call of the onEvents callback; the engine is unusable afterwards.
+   */
   close(): void;
 }
 
@@ -139,7 +195,7 @@ export const ENGINE_METHODS = [
 ] as const satisfies readonly (keyof NativeEngine)[];
 /** The module exports as a runtime list. */
 export const ADDON_EXPORTS = [
-  'abiVersion', 'algorithms', 'pollers', 'Engine', 'chroot', '_decodeEcho',
+  'abiVersion', 'algorithms', 'pollers', 'Engine', 'chroot', 'openDatagram', 'sendDatagrams', '_decodeEcho',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 export interface NativeAddon {
@@ -154,6 +210,20 @@ export interface NativeAddon {
   Engine: new (options: { poller: string; udp?: boolean }) => NativeEngine;
   /** chroot(2) + chdir("/"); throws with errno text. */
   chroot(dir: string): void;
+  /**
+   * A connected, non-blocking datagram socket: to the unix socket `path` (syslog's /dev/log:
+   * Node has no unix datagram sockets), or with a port, UDP to the IP literal (penlogd).
+   * Throws PEN_ERR_DATAGRAM naming the target. Connected at once, so it keeps working after
+   * chroot. Close it with fs.closeSync.
+   */
+  openDatagram(path: string): number;
+  openDatagram(ip: string, port: number): number;
+  /**
+   * Sends each Buffer as one datagram without waiting (one sendmmsg on Linux). `sent` < the
+   * number given means `errno` stopped it (EAGAIN: the socket is full; ECONNREFUSED: nobody
+   * listens) and the rest was not sent.
+   */
+  sendDatagrams(fd: number, datagrams: Buffer[]): { sent: number; errno: number };
   /** Debug hook: what decode.cc understood of a snapshot, as plain data. */
   _decodeEcho(snapshot: Snapshot): unknown;
 }

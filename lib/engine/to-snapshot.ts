@@ -8,7 +8,9 @@ import { compileAcls } from '../config/acl.js';
 import { algorithmOf } from '../config/algorithms.js';
 import { PenError } from '../errors.js';
 import type { Server, Settings } from '../config/settings.js';
-import { ABI_VERSION, FAMILY, FASTCLOSE, type Snapshot, type SnapshotEndpoint, type SnapshotServer } from './native.js';
+import {
+  ABI_VERSION, FAMILY, FASTCLOSE, TLS_VERSION, type Snapshot, type SnapshotEndpoint, type SnapshotServer, type SnapshotTls,
+} from './native.js';
 
 /** Packs an IPv4/IPv6 literal into network-order bytes. */
 export function packIp(ip: string): { family: 4 | 6; addr: Buffer } {
@@ -83,7 +85,39 @@ export async function toSnapshot(s: Settings): Promise<Snapshot> {
     fastclose: FASTCLOSE[s.tcpFastclose],
     keepalive: s.keepalive,
     debug: s.debug,
+    ascii: s.ascii,
+    accessLog: s.log !== null,
     acls: compileAcls(s.acls),
     clientAcl: s.clientAcl,
+    source: s.source === null ? null : { ...packIp(s.source), path: '', port: 0 },
+    http: s.http,
+    tls: tlsOf(s),
+  };
+}
+
+/**
+ * The TLS part of the snapshot, null without -E. -L and ssl_option become a version range
+ * (spec/ssl.md "modern equivalents"): TLS 1.2 and 1.3 unless -L tls1.3 or no_tlsv1.2 raise
+ * the floor or no_tlsv1.3 lowers the ceiling; older versions are never spoken.
+ */
+export function tlsOf(s: Settings): SnapshotTls | null {
+  if (s.sslCert === null) return null;
+  const opts = new Set(s.sslOptions);
+  const min = s.sslProtocol === 'tls1.3' || opts.has('no_tlsv1.2') ? TLS_VERSION.tls13 : TLS_VERSION.tls12;
+  const max = opts.has('no_tlsv1.3') ? TLS_VERSION.tls12 : TLS_VERSION.tls13;
+  return {
+    cert: s.sslCert,
+    key: s.sslKey ?? '',
+    caFile: s.sslCaFile ?? '',
+    caDir: s.sslCaDir ?? '',
+    verifyClient: s.sslVerifyClient,
+    bugWorkarounds: s.sslBugWorkarounds,
+    minVersion: min,
+    maxVersion: max,
+    ciphers: s.sslCiphers ?? '',
+    ciphersuites: s.sslCiphersuites ?? '',
+    serverPreference: opts.has('cipher_server_preference'),
+    sniPath: s.sslSniPath ?? '',
+    ocspResponse: s.sslOcspResponse ?? '',
   };
 }

@@ -1,11 +1,17 @@
-// pen's diagnostic channel: stderr with Pen's "YYYY-MM-DD HH:MM:SS: " prefix. Level 0 is
-// errors (always shown), 1 notable events, 2+ debug detail (-d raises the level shown).
+// pen's diagnostic channel (spec/logging-tools.md §7): in the foreground, stderr with Pen's
+// "YYYY-MM-DD HH:MM:SS: " prefix; as a daemon, syslog (ident pen, facility user) through the
+// unix datagram socket /dev/log (lib/log/syslog.ts).
+// Levels: 0 errors (always shown), 1 notable events, 2+ debug detail (-d raises the level
+// shown); NOTICE is always shown too but is not an error (USR1 statistics).
 export interface Logger {
   level: number;
   log(level: number, message: string): void;
 }
 
-function stamp(d = new Date()): string {
+/** The level of messages that are always shown and are not errors. */
+export const NOTICE = -1;
+
+export function stamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }

@@ -17,8 +17,9 @@ export function spawnDaemon(): Promise<number> {
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       env: { ...process.env, [MARKER]: '1' },
     });
-    child.once('message', (m: { ready?: boolean; error?: string; exitCode?: number }) => {
+    child.once('message', (m: { ready?: boolean; error?: string; exitCode?: number; warnings?: string[] }) => {
       if (m.error) process.stderr.write(m.error.endsWith('\n') ? m.error : m.error + '\n');
+      for (const w of m.warnings ?? []) process.stderr.write(`${w}\n`);
       child.disconnect();
       child.unref();
       resolve(m.ready ? 0 : (m.exitCode ?? 1));
@@ -32,7 +33,7 @@ export function spawnDaemon(): Promise<number> {
 }
 
 /** In the child: report readiness (or a start-up failure) to the parent and detach from it. */
-export function reportToParent(msg: { ready: true } | { error: string; exitCode: number }): void {
+export function reportToParent(msg: { ready: true; warnings?: string[] } | { error: string; exitCode: number }): void {
   if (!isDaemonChild()) return;
   process.send!(msg, () => process.disconnect?.());
 }

@@ -7,6 +7,8 @@ import { parseListenSpec } from '../config/listen-spec.js';
 import { SettingsSchema, type Settings } from '../config/settings.js';
 import type { Engine } from '../engine/engine.js';
 import { PenError } from '../errors.js';
+import type { AccessLogStats } from '../log/access.js';
+import type { LogOutputs } from '../log/outputs.js';
 
 export class Runtime implements ControlContext {
   /** True once start-up has pushed the first snapshot and opened the listener. */
@@ -18,6 +20,8 @@ export class Runtime implements ControlContext {
     initial: Settings,
     private readonly eng: Engine,
     private readonly onExit: () => void,
+    /** The request log and the logger's level, applied with every update once running. */
+    private readonly logs: LogOutputs | null = null,
   ) {
     this.current = initial;
   }
@@ -38,8 +42,25 @@ export class Runtime implements ControlContext {
       const i = checked.error.issues[0];
       throw new PenError('PEN_ERR_CONFIG', { detail: `${i.path.join('.') || 'settings'}: ${i.message}` });
     }
-    if (this.running) await this.eng.apply(checked.data);
+    if (this.running) {
+      await this.logs?.apply(checked.data); // a log that cannot be opened changes nothing
+      try {
+        await this.eng.apply(checked.data);
+      } catch (e) {
+        await this.logs?.apply(this.current).catch(() => undefined);
+        throw e;
+      }
+    }
     this.current = checked.data;
+  }
+
+  accessLogStats(): AccessLogStats | null {
+    return this.logs?.access.stats() ?? null;
+  }
+
+  /** SIGHUP: reopen a file request log (rotation). */
+  reopenLogs(): void {
+    this.logs?.access.reopen();
   }
 
   async reopenListener(spec: string): Promise<void> {

@@ -1,8 +1,14 @@
 // Signals of a running pen (spec/cli.md "Signals"): TERM and INT shut down cleanly (Pen left
-// INT unhandled; quirk 50), HUP re-reads configuration, USR1 reports statistics, USR2 aborts
-// with a core dump as Pen does. Node's own defaults (USR1 = inspector) are replaced.
+// INT unhandled; quirk 50), HUP reopens a file request log and re-reads configuration, USR1
+// reports statistics (the -w HTML page, else the text report through the debug channel),
+// USR2 aborts with a core dump as Pen does. Node's own defaults (USR1 = inspector) are replaced.
+import fs from 'node:fs';
+
+import { exclusive } from '../control/dispatch.js';
 import type { Engine } from '../engine/engine.js';
-import type { Logger } from '../log/debug.js';
+import { NOTICE, type Logger } from '../log/debug.js';
+import { renderTextStats } from '../log/textstats.js';
+import { gatherStats, renderWebStats } from '../log/webstats.js';
 import type { Runtime } from './runtime.js';
 
 /** reload: re-reads the -F file and applies the differences (null without -F). */
@@ -10,19 +16,38 @@ export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shut
   reload: (() => Promise<{ errors: unknown[]; changed: string[] }>) | null): void {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // TLS: the data plane rebuilds its contexts when a certificate, key, CA, OCSP or SNI file
+  // changed (native/tls/tls.h), so HUP hands it the current settings again.
+  const refreshTls = (): void => {
+    if (rt.settings().sslCert === null) return;
+    void exclusive(rt, () => engine.apply(rt.settings()))
+      .catch((e: unknown) => logger.log(0, `SIGHUP: certificates not reloaded: ${(e as Error).message}`));
+  };
   process.on('SIGHUP', () => {
-    if (!reload) return logger.log(1, 'SIGHUP: no -F configuration file to re-read');
-    void reload().then((r) => logger.log(r.errors.length ? 0 : 1,
-      `SIGHUP: configuration re-read, ${r.changed.length} setting(s) changed` +
-      (r.errors.length ? `, ${r.errors.length} error(s)` : '')));
+    rt.reopenLogs();
+    if (!reload) {
+      refreshTls();
+      return logger.log(1, 'SIGHUP: no -F configuration file to re-read');
+    }
+    void reload().then((r) => {
+      refreshTls();
+      logger.log(r.errors.length ? 0 : 1,
+        `SIGHUP: configuration re-read, ${r.changed.length} setting(s) changed` +
+        (r.errors.length ? `, ${r.errors.length} error(s)` : ''));
+    });
   });
   process.on('SIGUSR1', () => {
-    const st = engine.native.stats();
-    const lines = [`connections ${st.active} active, ${st.pending} connecting, ${st.accepted} accepted, ${st.refused} refused`];
-    rt.settings().servers.forEach((s, i) => {
-      lines.push(`server ${i} ${s.host}:${s.port} conn ${st.conn[i]} sx ${st.sx[i]} rx ${st.rx[i]}`);
-    });
-    for (const l of lines) logger.log(0, l);
+    const view = gatherStats(rt);
+    const file = rt.settings().webStats;
+    if (file === null) {
+      for (const block of renderTextStats(view)) logger.log(NOTICE, block);
+      return;
+    }
+    try {
+      fs.writeFileSync(file, renderWebStats(view));
+    } catch (err) {
+      logger.log(0, `SIGUSR1: cannot write the statistics page ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
   });
   process.on('SIGUSR2', () => process.abort());
 }

@@ -14,6 +14,8 @@ import { commandTable } from '../control/table.js';
 import { Engine } from '../engine/engine.js';
 import { formatError, isPenError, PenError } from '../errors.js';
 import { stderrLogger, type Logger } from '../log/debug.js';
+import { LogOutputs } from '../log/outputs.js';
+import { syslogLogger } from '../log/syslog.js';
 import { isDaemonChild, reportToParent, spawnDaemon } from './daemon.js';
 import { dropPrivileges, lookupUser } from './privileges.js';
 import { Runtime } from './runtime.js';
@@ -49,17 +51,32 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Foreground: stderr. Daemon: syslog (ident pen), or stderr (/dev/null) with a warning. */
+function diagnostics(level: number, warnings: string[]): Logger {
+  if (!isDaemonChild()) return stderrLogger(level);
+  try {
+    return syslogLogger('pen', level);
+  } catch (err) {
+    warnings.push(`pen: cannot reach syslog (${(err as Error).message}): diagnostics are discarded`);
+    return stderrLogger(level);
+  }
+}
+
 async function serve(initial: Settings, commands: string[]): Promise<void> {
-  const logger = stderrLogger(initial.debug);
+  const warnings: string[] = [];
+  const logger = diagnostics(initial.debug, warnings);
   const engine = new Engine(logger, initial.eventBackend, initial.udp);
+  const logs = new LogOutputs(logger);
+  engine.access = logs.access;
   let pidfile: string | null = null;
   let controlPath: string | null = null;
   const shutdown = (): void => {
-    engine.close();
+    engine.close(); // hands over the last access records first
+    logs.access.close();
     for (const f of [pidfile, engine.listening?.path, controlPath]) if (f) fs.rmSync(f, { force: true });
     process.exit(0);
   };
-  const rt = new Runtime(initial, engine, shutdown);
+  const rt = new Runtime(initial, engine, shutdown, logs);
   try {
     for (const line of commands) {
       const reply = await dispatch(rt, line, 'option');
@@ -77,6 +94,7 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
     logger.level = s.debug;
     if (s.listen === null) throw new PenError('PEN_ERR_CONFIG', { detail: 'no listen address given (LISTEN or -O "listen ADDR")' });
     if (s.servers.length === 0) throw new PenError('PEN_ERR_CONFIG', { detail: 'no backend servers given' });
+    logs.access.expect(s.log); // records before the log is open (below) are kept for it
     await engine.apply(s);
     await engine.listen(s.listen, s);
     rt.running = true;
@@ -90,6 +108,13 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
     } catch (err) {
       throw new PenError('PEN_ERR_START', { detail: (err as Error).message });
     }
+    // The request log is opened as Pen does: after chroot and the user switch (paths are
+    // inside the jail, and a HUP reopen later works with the same rights).
+    try {
+      await logs.apply(rt.settings()); // a `log` command may have come in over the control socket
+    } catch (err) {
+      throw new PenError('PEN_ERR_START', { detail: (err as Error).message });
+    }
     if (s.pidfile) {
       try {
         fs.writeFileSync(s.pidfile, String(process.pid));
@@ -100,7 +125,8 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
     }
     installSignals(rt, engine, logger, shutdown, file === null ? null : () => loadConfigFile(rt, file, base, { startup: false }));
     logger.log(1, `pen ${VERSION} balancing ${s.listen}${s.udp ? ' (UDP)' : ''} across ${s.servers.length} server(s)`);
-    reportToParent({ ready: true });
+    for (const w of warnings) logger.log(0, w.replace(/^pen: /, ''));
+    reportToParent({ ready: true, warnings });
   } catch (err) {
     engine.close();
     throw err;

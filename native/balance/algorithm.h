@@ -25,7 +25,7 @@ struct PickContext {
   bool available(int i) const {
     const ServerConf& s = snap.servers[size_t(i)];
     if (!s.configured() || s.addr.disabled()) return false;
-    if (rt[size_t(i)].blacklistUntilMs > nowMs) return false;
+    if (rt[size_t(i)].blacklisted(nowMs, snap.blacklistSec)) return false;
     return !(tried && (*tried)[size_t(i)]);
   }
   int size() const { return int(snap.servers.size()); }

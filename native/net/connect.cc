@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
 
@@ -19,6 +20,13 @@ int startConnect(const Addr& addr, const ConnectOptions& opt, bool& inProgress, 
   if (addr.family() != AF_UNIX) {
     if (opt.nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (opt.keepalive) setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+  }
+  if (opt.source && opt.source->family() == addr.family()) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);  // port chosen at connect
+#endif
+    // As Pen: a source address that cannot be bound is not fatal; the connect proceeds unbound.
+    (void)bind(fd, reinterpret_cast<const sockaddr*>(&opt.source->ss), opt.source->len);
   }
   if (connect(fd, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len) == 0) return fd;
   if (errno == EINPROGRESS || errno == EAGAIN) {

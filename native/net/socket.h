@@ -16,6 +16,7 @@ int openListener(const Addr& addr, int backlog, bool nodelay, std::string& err);
 struct ConnectOptions {
   bool nodelay = false;
   bool keepalive = false;
+  const Addr* source = nullptr;  // bind to this address (port 0) first, when of the same family
 };
 
 /* Starts a non-blocking connect to addr. Returns the fd (>= 0) and sets inProgress when the

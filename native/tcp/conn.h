@@ -5,9 +5,12 @@
 #include <vector>
 
 #include "balance/servers.h"
+#include "log/capture.h"
 #include "net/addr.h"
 
 namespace pen::tcp {
+
+struct ClientIo;  // tcp/client_io.h: TLS and/or HTTP rewriting on the client side
 
 /* Pen's connection state bits (penctl `connection N`). */
 enum : uint8_t { kConnecting = 1, kConnected = 2, kClosedUp = 4, kClosedDown = 8 };
@@ -21,6 +24,7 @@ struct Dir {
   uint32_t inPipe = 0;
   bool eof = false;   // src has sent EOF (or the direction is over)
   bool shut = false;  // shutdown(dst, SHUT_WR) done
+  bool tap = false;   // keep the head of the next chunk read from src in RelayEnv::line
   uint64_t bytes = 0;  // bytes read from src
 
   uint32_t pending() const { return (len - off) + inPipe; }
@@ -44,7 +48,10 @@ struct Conn {
   int64_t lastActiveMs = 0;
   int64_t connectStartMs = 0;
   std::vector<uint8_t> tried;  // allocated on the first failover only
+  bool logged = false;         // an access record was made (or considered) for this connection
+  uint64_t loggedDown = 0;     // down.bytes at that time: more means a new turn of the exchange
   const char* action = "";     // what was being attempted, for log lines
+  ClientIo* io = nullptr;      // TLS (-E) or -H: the buffered path of tcp/client_io.h; null = plain relay
 };
 
 /* Result of moving bytes in one direction. */
@@ -57,11 +64,15 @@ struct RelayEnv {
   char* scratch;
   uint32_t scratchSize;
   PipePool* pipes;
+  log::Line line{};  // filled by pump() when a tapped Dir reads a chunk (access log)
+  int dump = 0;      // debug level >= 3: 1 dumps every chunk read in hex, 2 as text (no splicing)
 };
 
 /* Moves bytes of d from src to dst for one readiness event: first flushes what is pending,
    then reads (once, or a few times while the flow looks like bulk) and forwards at once.
-   Switches d to the splice path when reads come in large chunks and a pipe is available.
+   Switches d to the splice path when reads come in large chunks and a pipe is available
+   (never while env.dump is on). A chunk read while d.tap is set is captured into env.line
+   (and d.tap cleared); with env.dump every chunk read is dumped to stderr.
    On return: d.eof is set when src sent EOF; d.pending() > 0 means dst is full.
    Returns kError (with err = errno) on a hard socket error on either side. */
 Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err);

@@ -64,6 +64,11 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
       return Io::kError;
     }
     d.bytes += uint64_t(n);
+    if (d.tap) {
+      d.tap = false;
+      log::capture(env.line, env.scratch, size_t(n));
+    }
+    if (env.dump) log::dump(env.scratch, size_t(n), env.dump == 2);
     ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags);
     if (s < 0) {
       if (!again(errno)) {
@@ -84,7 +89,7 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
       d.len = rest;
       return Io::kOk;
     }
-    if (uint32_t(n) >= kBulkRead) env.pipes->acquire(d.pipe);
+    if (uint32_t(n) >= kBulkRead && !env.dump) env.pipes->acquire(d.pipe);
     if (uint32_t(n) < env.scratchSize) return Io::kOk;
   }
   return Io::kOk;

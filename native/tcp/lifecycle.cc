@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "net/socket.h"
+#include "tcp/client_io.h"
 
 namespace pen {
 
@@ -60,6 +61,11 @@ void Engine::openConn(int fd, const net::Addr& peer) {
   c->client = peer;
   c->lastActiveMs = nowMs_;
   c->action = "choosing a server";
+  if ((snap_->http || snap_->hasTls) && !startClientIo(*c)) {  // TLS / -H: tcp/client_conn.cc
+    refused_++;
+    closeConn(*c, "out of memory for the TLS/HTTP state");
+    return;
+  }
   int ci = clients_.touch(peer, nowMs_, snap_->trackingSec);
   int remembered = clients_.at(ci).server;
   int first;
@@ -72,6 +78,7 @@ void Engine::openConn(int fd, const net::Addr& peer) {
       refused_++;
       closeConn(*c, "denied by client_acl");
     }
+    if (c->io) kickClientIo(*c);
     return;
   } else if (snap_->track && regular(remembered) && size_t(remembered) < snap_->servers.size()) {
     first = remembered;
@@ -81,6 +88,7 @@ void Engine::openConn(int fd, const net::Addr& peer) {
   }
   c->initial = first;
   chooseAndConnect(*c, first);
+  if (c->io) kickClientIo(*c);  // the TLS handshake runs while the backend connects
 }
 
 /* Tries server `first`, then fails over as the algorithm says, then the emergency server.
@@ -114,7 +122,7 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
   const ServerConf* sc = conf(s);
   balance::ServerRuntime* rt = runtime(s);
   if (!sc || !rt || !sc->configured() || sc->addr.disabled()) return Try::kRejected;
-  if (rt->blacklistUntilMs > nowMs_) return Try::kRejected;
+  if (rt->blacklisted(nowMs_, snap_->blacklistSec)) return Try::kRejected;
   net::AddrKey key = net::keyOf(c.client);
   if (s != kAbuse && !acl::permits(snap_->acls[size_t(sc->acl)], key)) return Try::kRejected;
   int ci = clients_.find(key);
@@ -125,7 +133,7 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
   c.action = "connecting to the server";
   bool inProgress = false;
   int err = 0;
-  int fd = net::startConnect(sc->addr, net::ConnectOptions{snap_->tcpNodelay, snap_->keepalive}, inProgress, err);
+  int fd = net::startConnect(sc->addr, net::ConnectOptions{snap_->tcpNodelay, snap_->keepalive, snap_->hasSource ? &snap_->source : nullptr}, inProgress, err);
   if (fd < 0) {
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
       waitForDescriptor(c, err);
@@ -137,6 +145,7 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
   rt->conn++;
   c.holdsServer = true;
   c.server = s;
+  if (regular(s)) current_ = s;
   c.ufd = fd;
   if (regular(s) && ci >= 0) clients_.at(ci).server = s;
   if (inProgress) {
@@ -231,6 +240,10 @@ void Engine::connectFailed(Conn& c, int err) {
 
 void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
   c.lastActiveMs = nowMs_;
+  if (c.io && side == 0 && c.io->ssl) {  // a TLS client socket: tcp/client_conn.cc
+    onClientIoEvent(c, ev);
+    return;
+  }
   if (c.state & tcp::kConnecting) {
     if (side == 1 && (ev & (loop::kWrite | loop::kError | loop::kHup))) {
       // Writable without an error condition means the connect completed.
@@ -255,15 +268,27 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
   afterIo(c);
 }
 
-/* Pumps one direction (upward: client -> server) and handles its EOF. */
+/* Pumps one direction (upward: client -> server) and handles its EOF. With the access log
+   on, the client's first chunk, and the first chunk of each later turn, are looked at
+   (log/capture.h says which make a record). */
 void Engine::relay(Conn& c, bool upward) {
   tcp::Dir& d = upward ? c.up : c.down;
   int src = upward ? c.cfd : c.ufd, dst = upward ? c.ufd : c.cfd;
   if (d.shut) return;
   uint64_t before = d.bytes;
   int err = 0;
-  if (tcp::pump(d, src, dst, env_, err) == tcp::Io::kError) {
-    closeConn(c, strerror(err));
+  if (upward) d.tap = snap_->accessLog && (!c.logged || c.down.bytes != c.loggedDown);
+  tcp::Io io = c.io ? tcp::pumpClientIo(c, upward, env_, err) : tcp::pump(d, src, dst, env_, err);
+  if (env_.line.taken) {
+    env_.line.taken = false;
+    bool first = !c.logged;
+    c.logged = true;
+    c.loggedDown = c.down.bytes;
+    const ServerConf* sc = conf(c.server);
+    if (sc && (first || log::looksLikeRequest(env_.line))) events_.push(log::accessRecord(c.client, sc->addr, env_.line));
+  }
+  if (io == tcp::Io::kError) {
+    closeConn(c, c.io ? tcp::clientIoError(c, err) : strerror(err));
     return;
   }
   if (balance::ServerRuntime* rt = runtime(c.server)) (upward ? rt->sx : rt->rx) += d.bytes - before;
@@ -300,6 +325,7 @@ void Engine::updateInterest(Conn& c) {
     if (c.down.pending()) cm |= loop::kWrite;
     if (!c.down.eof && !c.down.pending()) um |= loop::kRead;
     if (c.up.pending()) um |= loop::kWrite;
+    if (c.io) tcp::clientInterest(c, cm, um);
   }
   setInterest(c, 0, cm);
   setInterest(c, 1, um);
@@ -334,6 +360,7 @@ void Engine::closeConn(Conn& c, const char* why) {
   if (!c.used) return;
   if (snap_->debug >= 2)
     log(2, "connection " + std::to_string(c.id) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
+  if (c.io) tcp::closeClientIo(c);  // close_notify while the socket is still open
   for (int side = 0; side < 2; side++) {
     int fd = side ? c.ufd : c.cfd;
     if (fd < 0) continue;

@@ -97,8 +97,8 @@ void Balancer::run() {
     flushReplies();
     expire();
     reportDrops();
-    events_.flush();
-    timeout = nextTimeoutMs();
+    int flushIn = events_.flush(nowMs_);
+    timeout = events::sooner(nextTimeoutMs(), flushIn);
   }
   // Shutdown: close every flow and the listener.
   for (const auto& f : flows_.slots())
@@ -224,7 +224,7 @@ void Balancer::serverDown(int server, int err, const char* what) {
   const ServerConf* sc = conf(server);
   if (!rt || !sc) return;
   rt->failures++;
-  if (snap_->blacklistSec > 0) rt->blacklistUntilMs = nowMs_ + snap_->blacklistSec * 1000LL;
+  rt->failedAtMs = nowMs_;
   if (rt->down) return;
   rt->down = true;
   events::Record r;
@@ -275,7 +275,7 @@ void Balancer::blacklist(int server, int seconds) {
   if (server >= 0 && server < kMaxServers && size_t(server) >= rt_.size()) rt_.resize(size_t(server) + 1);
   balance::ServerRuntime* rt = runtime(server);
   if (!rt) return;
-  rt->blacklistUntilMs = seconds > 0 ? util::monotonicMs() + seconds * 1000LL : 0;
+  rt->blacklistFor(util::monotonicMs(), seconds);
 }
 
 bool Balancer::closeConnection(uint32_t id) {
@@ -295,13 +295,14 @@ Stats Balancer::stats() {
   s.refused = refused_;
   s.active = uint32_t(flows_.size());
   s.pending = 0;
+  s.current = current_;
   s.servers = rt_;
   s.servers.push_back(emergencyRt_);
   s.servers.push_back(abuseRt_);
   int64_t mono = util::monotonicMs();
   double wall = util::wallMs();
   for (const auto& r : s.servers)
-    s.blacklistedUntilWallMs.push_back(r.blacklistUntilMs > mono ? wall + double(r.blacklistUntilMs - mono) : 0);
+    s.blacklistedUntilWallMs.push_back(r.blacklisted(mono, snap_->blacklistSec) ? wall + double(r.blacklistEnd(snap_->blacklistSec) - mono) : 0);
   return s;
 }
 
@@ -312,7 +313,16 @@ std::vector<ConnInfo> Balancer::connections() {
   std::vector<ConnInfo> out;
   for (const auto& f : flows_.slots()) {
     if (!f->used) continue;
-    out.push_back(ConnInfo{f->id, 2, listenFd_, f->fd, f->server, f->initial, f->client.host()});
+    ConnInfo c{};
+    c.id = f->id;
+    c.state = 2;  // connected
+    c.downfd = listenFd_;
+    c.upfd = f->fd;
+    c.server = f->server;
+    c.initial = f->initial;
+    c.client = f->client.host();
+    c.clientIndex = clients_.find(net::keyOf(f->client));
+    out.push_back(std::move(c));
   }
   return out;
 }

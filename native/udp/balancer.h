@@ -120,6 +120,7 @@ class Balancer final : public DataPlane {
   balance::ClientTable clients_{2048};
   FlowTable flows_;
   uint64_t accepted_ = 0, refused_ = 0;
+  int current_ = 0;  // Stats::current: the regular server chosen most recently
   int listenFd_ = -1;
   int listenFamily_ = 0;
   bool listenWildcard_ = false;
@@ -131,8 +132,16 @@ class Balancer final : public DataPlane {
   std::vector<int> next_ = std::vector<int>(kBatch);  // staging chains through in_ slots
   std::vector<uint32_t> staged_;                       // flows with staged datagrams
   uint32_t stageEpoch_ = 1;
-  std::vector<mmsghdr> upHdr_ = std::vector<mmsghdr>(kBatch);
-  std::vector<iovec> upIov_ = std::vector<iovec>(kBatch);
+  std::vector<mmsghdr> upHdr_ = std::vector<mmsghdr>(kBatch);  // one send per entry
+  std::vector<iovec> upIov_ = std::vector<iovec>(kBatch);      // indexed like the staged slots
+  std::vector<Control> upCtrl_ = std::vector<Control>(kBatch);
+  std::vector<int> upCount_ = std::vector<int>(kBatch);  // datagrams per entry (GSO: > 1)
+  std::vector<uint32_t> outGroup_ = std::vector<uint32_t>(kBatch);  // out_ slots of one read
+  uint32_t outGroupSeq_ = 0;
+  std::vector<mmsghdr> replyHdr_ = std::vector<mmsghdr>(kBatch);
+  std::vector<Control> replyCtrl_ = std::vector<Control>(kBatch);
+  std::vector<int> replyCount_ = std::vector<int>(kBatch);
+  bool replyGso_ = gsoBuilt();  // off once the kernel refused a GSO reply
   uint64_t dropped_ = 0, droppedReported_ = 0;
   int64_t dropsReportedMs_ = 0;
 };

@@ -1,5 +1,7 @@
 #include "udp/batch.h"
 
+#include <netinet/udp.h>
+
 #include <cstring>
 
 namespace pen::udp {
@@ -84,6 +86,44 @@ size_t writeLocal(const Local& local, int listenFamily, Control& c) {
 #endif
   (void)listenFamily;
   return 0;
+}
+
+bool gsoBuilt() {
+#ifdef UDP_SEGMENT
+  return true;
+#else
+  return false;
+#endif
+}
+
+size_t addSegment(Control& c, size_t used, uint16_t seg) {
+#ifdef UDP_SEGMENT
+  cmsghdr* h = reinterpret_cast<cmsghdr*>(c.buf + used);
+  h->cmsg_level = SOL_UDP;
+  h->cmsg_type = UDP_SEGMENT;
+  h->cmsg_len = CMSG_LEN(sizeof seg);
+  memcpy(CMSG_DATA(h), &seg, sizeof seg);
+  return used + CMSG_SPACE(sizeof seg);
+#else
+  (void)c;
+  (void)seg;
+  return used;
+#endif
+}
+
+int gsoRun(const uint32_t* lens, int n) {
+  uint32_t seg = lens[0];
+  if (seg == 0 || seg > kGsoMaxSegment) return 1;
+  int run = 1;
+  uint32_t total = seg;
+  while (run < n && run < kGsoMaxSegments) {
+    uint32_t l = lens[run];
+    if (l == 0 || l > seg || total + l > kGsoMaxBytes) break;
+    run++;
+    total += l;
+    if (l < seg) break;  // a shorter datagram can only be the last segment
+  }
+  return run;
 }
 
 }  // namespace pen::udp

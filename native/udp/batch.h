@@ -15,9 +15,19 @@ namespace pen::udp {
 constexpr int kBatch = 64;
 constexpr size_t kSlotBytes = 65536;
 
+// UDP GSO (Linux UDP_SEGMENT): consecutive datagrams of one size to one destination leave as
+// one send that the kernel splits into exactly those datagrams (the last may be shorter),
+// walking the stack once instead of once per datagram. Used for datagrams up to
+// kGsoMaxSegment bytes (below common path MTUs), at most kGsoMaxSegments per send and
+// kGsoMaxBytes in all; a send the kernel refuses falls back to one datagram per message.
+constexpr uint32_t kGsoMaxSegment = 1400;
+constexpr int kGsoMaxSegments = 64;
+constexpr uint32_t kGsoMaxBytes = 65000;
+
 union Control {
   cmsghdr align;
-  char buf[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo))];
+  // one packet-info message (either family) and one UDP_SEGMENT message
+  char buf[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(uint16_t))];
 };
 
 struct Batch {
@@ -42,5 +52,17 @@ Local localOf(const msghdr& m);
    0 when local is unknown. listenFamily: the listener's family (an IPv6 socket replies to
    IPv4-mapped clients with IPV6_PKTINFO). */
 size_t writeLocal(const Local& local, int listenFamily, Control& c);
+
+/* True when this system can send with UDP GSO (UDP_SEGMENT is defined). */
+bool gsoBuilt();
+
+/* Appends a UDP_SEGMENT control message (segment size seg) after the first `used` bytes of
+   c; returns the new length. Only call when gsoBuilt(). */
+size_t addSegment(Control& c, size_t used, uint16_t seg);
+
+/* Length of a run of datagrams, starting at lens[0] (n of them), that one GSO send can carry:
+   equal sizes of 1..kGsoMaxSegment bytes, optionally ended by one shorter non-empty datagram,
+   within the segment and byte limits. 1 when no run is possible. */
+int gsoRun(const uint32_t* lens, int n);
 
 }  // namespace pen::udp

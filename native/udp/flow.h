@@ -54,12 +54,14 @@ struct Flow {
   bool holdsServer = false;  // counted in the server's conn
   FlowKey key;
   net::Addr client;
+  net::Addr to;  // the server address `fd` is connected to (a changed address moves the flow)
   Local local;
   int64_t lastActiveMs = 0;  // last datagram either way (monotonic)
   uint64_t up = 0, down = 0;  // bytes client -> server, server -> client
   std::vector<uint8_t> tried;  // servers tried by the current selection (failover)
   std::vector<char> last;      // last datagram sent upstream, when <= kResendMax
   const char* action = "";     // what was being attempted, for log lines
+  bool noGso = false;          // the kernel refused a GSO send on this flow's socket
   int prev = -1, next = -1;    // LRU list, most recently active at the head
   // Staging of the current listener batch (io.cc): datagrams waiting to go upstream.
   uint32_t stageEpoch = 0;

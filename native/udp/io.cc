@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "log/capture.h"
 #include "udp/balancer.h"
 
 namespace pen::udp {
@@ -19,6 +20,8 @@ constexpr int kUpstreamRounds = 4;  // likewise per upstream socket
 bool unreachable(int e) {
   return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENETDOWN;
 }
+/* errno values by which the kernel refuses a GSO send it would take as single datagrams. */
+bool gsoRefused(int e) { return e == EINVAL || e == EIO || e == ENOPROTOOPT || e == EOPNOTSUPP || e == EMSGSIZE; }
 bool transient(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == ENOBUFS || e == ENOMEM; }
 }  // namespace
 
@@ -57,6 +60,12 @@ void Balancer::route(int i) {
   } else if (!(f = openFlow(client, key))) {
     dropped_++;
     return;
+  } else if (snap_->accessLog) {  // one access record per flow, from its first datagram
+    if (const ServerConf* sc = conf(f->server)) {
+      log::Line line;
+      log::capture(line, in_.buf(i), in_.hdr[size_t(i)].msg_len);
+      events_.push(log::accessRecord(client, sc->addr, line));
+    }
   }
   if (listenWildcard_) f->local = localOf(m);
   f->lastActiveMs = nowMs_;
@@ -87,27 +96,37 @@ void Balancer::flushStaged() {
   stageEpoch_ = stageEpoch_ + 1 ? stageEpoch_ + 1 : 1;  // 0 means "not staged"
 }
 
-/* Sends in_ slots[0..n) to f's server. An unreachable server fails the flow over and the
-   rest goes to the next server; full buffers drop the rest (UDP semantics, counted). */
+/* Sends in_ slots[0..n) to f's server: one sendmmsg per call, consecutive datagrams of one
+   size as one GSO entry. An unreachable server fails the flow over and the rest goes to the
+   next server; full buffers drop the rest (UDP semantics, counted). */
 void Balancer::sendUpstream(Flow& f, const int* slots, int n) {
+  uint32_t lens[kBatch];
+  for (int i = 0; i < n; i++) lens[i] = in_.hdr[size_t(slots[i])].msg_len;
   int done = 0, failovers = 0;
   while (done < n && f.used && f.fd >= 0) {
-    int k = n - done;
-    for (int j = 0; j < k; j++) {
-      int s = slots[done + j];
-      upIov_[size_t(j)] = iovec{in_.buf(s), in_.hdr[size_t(s)].msg_len};
-      msghdr& m = upHdr_[size_t(j)].msg_hdr;
-      m = msghdr{};
-      m.msg_iov = &upIov_[size_t(j)];
-      m.msg_iovlen = 1;
+    int m = 0;
+    for (int j = done; j < n; m++) {
+      int run = f.noGso || !gsoBuilt() ? 1 : gsoRun(lens + j, n - j);
+      for (int k = 0; k < run; k++) upIov_[size_t(j + k)] = iovec{in_.buf(slots[j + k]), lens[j + k]};
+      msghdr& h = upHdr_[size_t(m)].msg_hdr;
+      h = msghdr{};
+      h.msg_iov = &upIov_[size_t(j)];
+      h.msg_iovlen = size_t(run);
+      if (run > 1) {
+        h.msg_control = upCtrl_[size_t(m)].buf;
+        h.msg_controllen = addSegment(upCtrl_[size_t(m)], 0, uint16_t(lens[j]));
+      }
+      upCount_[size_t(m)] = run;
+      j += run;
     }
-    int r = sendmmsg(f.fd, upHdr_.data(), unsigned(k), MSG_DONTWAIT);
+    int r = sendmmsg(f.fd, upHdr_.data(), unsigned(m), MSG_DONTWAIT);
     if (r > 0) {
+      int from = done;
+      for (int e = 0; e < r; e++) done += upCount_[size_t(e)];
       uint64_t bytes = 0;
-      for (int j = 0; j < r; j++) bytes += upIov_[size_t(j)].iov_len;
+      for (int i = from; i < done; i++) bytes += lens[i];
       f.up += bytes;
       if (balance::ServerRuntime* rt = runtime(f.server)) rt->sx += bytes;
-      done += r;
       continue;
     }
     int e = errno;
@@ -118,14 +137,18 @@ void Balancer::sendUpstream(Flow& f, const int* slots, int n) {
       continue;
     }
     if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == ENOMEM) break;
-    if (snap_->debug >= 2) log(2, "sending to " + std::to_string(f.server) + ": " + strerror(e));
-    dropped_++;  // this datagram cannot be sent (e.g. EMSGSIZE): skip it
-    done++;
+    if (upCount_[0] > 1 && gsoRefused(e)) {
+      f.noGso = true;  // e.g. a path MTU below the segment size: one datagram per message
+      continue;
+    }
+    if (snap_->debug >= 2) log(2, "sending to server " + std::to_string(f.server) + ": " + strerror(e));
+    dropped_ += uint64_t(upCount_[0]);  // these cannot be sent (e.g. EMSGSIZE): skip them
+    done += upCount_[0];
   }
   dropped_ += uint64_t(n - done);
   if (done > 0 && f.used) {
     int s = slots[done - 1];
-    uint32_t len = in_.hdr[size_t(s)].msg_len;
+    uint32_t len = lens[done - 1];
     if (len <= kResendMax) f.last.assign(in_.buf(s), in_.buf(s) + len);
     else f.last.clear();
   }
@@ -147,7 +170,9 @@ void Balancer::readUpstream(Flow& f) {
       return;
     }
     uint64_t bytes = 0;
+    outGroupSeq_++;
     for (int j = outCount_; j < outCount_ + n; j++) {
+      outGroup_[size_t(j)] = outGroupSeq_;  // one read, one flow: one destination
       msghdr& m = out_.hdr[size_t(j)].msg_hdr;
       uint32_t len = out_.hdr[size_t(j)].msg_len;
       bytes += len;
@@ -171,22 +196,53 @@ void Balancer::readUpstream(Flow& f) {
   }
 }
 
-/* Sends the gathered replies through the listener. Full buffers drop the rest (counted); a
-   reply the kernel refuses on its own (e.g. an unreachable client address) is skipped. */
+/* Sends the gathered replies through the listener, one sendmmsg per batch; consecutive
+   replies of one read (one client) and one size go as one GSO entry. Full buffers drop the
+   rest (counted); a reply the kernel refuses on its own (e.g. an unreachable client) is
+   skipped. */
 void Balancer::flushReplies() {
   int sent = 0;
   while (sent < outCount_ && listenFd_ >= 0) {
-    int r = sendmmsg(listenFd_, &out_.hdr[size_t(sent)], unsigned(outCount_ - sent), MSG_DONTWAIT);
+    int m = 0;
+    for (int j = sent; j < outCount_; m++) {
+      int run = 1;
+      if (replyGso_) {
+        uint32_t lens[kBatch];
+        int k = 0;
+        while (j + k < outCount_ && outGroup_[size_t(j + k)] == outGroup_[size_t(j)]) {
+          lens[k] = uint32_t(out_.iov[size_t(j + k)].iov_len);
+          k++;
+        }
+        run = gsoRun(lens, k);
+      }
+      mmsghdr& e = replyHdr_[size_t(m)];
+      e = out_.hdr[size_t(j)];  // address, packet info, and the iovecs from slot j on
+      e.msg_hdr.msg_iovlen = size_t(run);
+      if (run > 1) {
+        size_t used = e.msg_hdr.msg_control ? e.msg_hdr.msg_controllen : 0;
+        if (used) memcpy(replyCtrl_[size_t(m)].buf, e.msg_hdr.msg_control, used);
+        e.msg_hdr.msg_control = replyCtrl_[size_t(m)].buf;
+        e.msg_hdr.msg_controllen = addSegment(replyCtrl_[size_t(m)], used, uint16_t(out_.iov[size_t(j)].iov_len));
+      }
+      replyCount_[size_t(m)] = run;
+      j += run;
+    }
+    int r = sendmmsg(listenFd_, replyHdr_.data(), unsigned(m), MSG_DONTWAIT);
     if (r > 0) {
-      sent += r;
+      for (int e = 0; e < r; e++) sent += replyCount_[size_t(e)];
       continue;
     }
     int e = errno;
     if (e == EINTR) continue;
     if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS || e == ENOMEM) break;
+    if (replyCount_[0] > 1 && gsoRefused(e)) {
+      replyGso_ = false;
+      log(1, std::string("UDP GSO refused for replies (") + strerror(e) + "): sending them one by one");
+      continue;
+    }
     if (snap_->debug >= 2) log(2, std::string("reply: ") + strerror(e));
-    dropped_++;
-    sent++;
+    dropped_ += uint64_t(replyCount_[0]);
+    sent += replyCount_[0];
   }
   dropped_ += uint64_t(outCount_ - sent);
   outCount_ = 0;

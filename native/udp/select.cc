@@ -123,7 +123,7 @@ Balancer::Try Balancer::tryServer(Flow& f, int s) {
   balance::ServerRuntime* rt = runtime(s);
   if (!sc || !rt || !sc->configured() || sc->addr.disabled()) return Try::kRejected;
   if (sc->addr.family() != AF_INET && sc->addr.family() != AF_INET6) return Try::kRejected;
-  if (rt->blacklistUntilMs > nowMs_) return Try::kRejected;
+  if (rt->blacklisted(nowMs_, snap_->blacklistSec)) return Try::kRejected;
   net::AddrKey key = net::keyOf(f.client);
   if (s != kAbuse && !acl::permits(snap_->acls[size_t(sc->acl)], key)) return Try::kRejected;
   int ci = clients_.find(key);
@@ -155,45 +155,51 @@ Balancer::Try Balancer::tryServer(Flow& f, int s) {
   f.holdsServer = true;
   f.server = s;
   f.fd = fd;
+  f.to = sc->addr;
   f.action = "relaying";
+  if (regular(s)) current_ = s;
   if (regular(s) && ci >= 0) clients_.at(ci).server = s;
   return Try::kStarted;
 }
 
-/* True when f's server can no longer take its datagrams: removed, disabled, or blacklisted
-   (by the operator or by a failure seen on another flow). Stubborn flows stay put. */
+/* True when f's server can no longer take its datagrams: removed, disabled, given another
+   address, or blacklisted (by the operator or by a failure seen on another flow). Stubborn
+   flows stay put unless the server itself is gone. */
 bool Balancer::mustMove(const Flow& f) {
   const ServerConf* sc = conf(f.server);
   if (!sc || !sc->configured() || sc->addr.disabled()) return true;
+  if (sc->addr.len != f.to.len || memcmp(&sc->addr.ss, &f.to.ss, f.to.len) != 0) return true;
   if (snap_->stubborn) return false;
   const balance::ServerRuntime* rt = runtime(f.server);
-  return rt && rt->blacklistUntilMs > nowMs_;
+  return rt && rt->blacklisted(nowMs_, snap_->blacklistSec);
 }
 
-/* Moves f to another server as a failover from its current one would (without blacklisting
-   it). Returns true when f is connected again; otherwise f is closed. */
+/* Moves f off a server that can no longer take its datagrams: when that server is still
+   usable (it only got a new address), f reconnects to it; otherwise f goes where a failover
+   from it would (without blacklisting it). Stubborn flows only reconnect to the same server;
+   an abuse-server flow never moves elsewhere. Returns true when f is connected again;
+   otherwise f is closed. */
 bool Balancer::reselect(Flow& f) {
   int old = f.server;
+  const ServerConf* sc = conf(old);
+  const balance::ServerRuntime* rt = runtime(old);
+  bool usable = sc && rt && sc->configured() && !sc->addr.disabled() && !rt->blacklisted(nowMs_, snap_->blacklistSec);
   detach(f);
   f.tried.clear();
   if (old == kAbuse) {
+    if (usable && tryServer(f, kAbuse) == Try::kStarted) return true;
     refused_++;
-    closeFlow(f, "abuse server unusable");
+    if (f.used) closeFlow(f, "abuse server unusable");
     return false;
   }
-  if (snap_->stubborn || !regular(old) || size_t(old) >= snap_->servers.size()) {
-    if (snap_->stubborn) {
-      refused_++;
-      closeFlow(f, "server gone (stubborn)");
-      return false;
-    }
-    net::AddrKey ck = net::keyOf(f.client);
+  if (snap_->stubborn || usable) return chooseAndConnect(f, old);
+  net::AddrKey ck = net::keyOf(f.client);
+  if (!regular(old) || size_t(old) >= snap_->servers.size()) {
     balance::PickContext ctx{*snap_, rt_, ck, f.client.port(), nowMs_};
     return chooseAndConnect(f, algo_->pick(ctx));
   }
   f.tried.resize(snap_->servers.size(), 0);
   f.tried[size_t(old)] = 1;
-  net::AddrKey ck = net::keyOf(f.client);
   balance::PickContext ctx{*snap_, rt_, ck, f.client.port(), nowMs_, &f.tried, old};
   return chooseAndConnect(f, algo_->pick(ctx));
 }

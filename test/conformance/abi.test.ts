@@ -41,8 +41,16 @@ test('decode.cc understands every snapshot field as sent', async () => {
     { kind: 'ipv6', permit: false, address: '2001:db8::', prefix: 32 },
   ];
   s.clientAcl = 2;
+  s.http = true;
+  s.sslCert = '/etc/pen/cert.pem';
+  s.sslCaFile = '/etc/pen/ca.pem';
+  s.sslVerifyClient = true;
+  s.sslOptions = ['no_tlsv1.3', 'cipher_server_preference'];
+  s.sslCiphers = 'ECDHE-ECDSA-AES128-GCM-SHA256';
+  s.sslSniPath = '/etc/pen/sni';
   const snap = await toSnapshot(s);
   assert.deepEqual(addon._decodeEcho(snap), snap);
+  assert.deepEqual(addon._decodeEcho({ ...snap, tls: null }), { ...snap, tls: null });
 });
 
 test('a bad snapshot field is refused with its path', async () => {

@@ -12,6 +12,12 @@
 //   61 cli/bad-args         62 cli/signals        63 cli/daemon
 //   71 udp/selection        72 udp/failover       73 udp/expiry          74 udp/flood
 //   75 udp/datagrams        76 udp/addresses      77 udp/engine
+//   91 log/access           92 log/rotation       93 log/penlogd         94 log/bad-input
+//   95 log/webstats         96 log/debug          97 log/udp
+//   81-87 control/* (see helpers/control.ts)
+//   101 http/keepalive      102 http/format       103 http/refusals
+//   111 tls/handshake       112 tls/sni           113 tls/ocsp           114 tls/client-cert
+//   115 tls/protocols       116 tls/resumption    117 tls/bulk           118 tls/http
 // The client addresses 127.0.0.x are used as *sources* only (hash test), never bound to listen.
 import fs from 'node:fs';
 import net from 'node:net';

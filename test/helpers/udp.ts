@@ -154,7 +154,7 @@ export async function startUdpPen(listen: UdpEndpoint, options: string[], backen
  */
 export function dig(server: UdpEndpoint, source: string, opts: { timeS?: number; name?: string } = {}): Promise<string> {
   const args = [`@${server.host}`, '-p', String(server.port), '-b', source, '+short', '+tries=1',
-    `+time=${opts.timeS ?? 2}`, '+notcp', opts.name ?? 'who.pen.test', 'TXT'];
+    `+time=${opts.timeS ?? 4}`, '+notcp', opts.name ?? 'who.pen.test', 'TXT'];
   return withTimeout(new Promise<string>((resolve, reject) => {
     execFile('dig', args, { timeout: 20_000 }, (e, stdout) => {
       if (e && !/timed out|no servers could be reached/i.test(stdout)) {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import path, { join } from 'node:path';
 import { parseArgv, type ParsedArgv } from '../../lib/config/argv.js';
 import { DEFAULTS, SettingsSchema, type Settings } from '../../lib/config/settings.js';
 import { formatError } from '../../lib/errors.js';
@@ -293,23 +293,35 @@ test('numbers are checked (no atoi)', () => {
   }
 });
 
-test('options of later releases are refused with exit 2', () => {
-  const later: Array<[string, string, string[]]> = [
-    ['H', 'HTTP header insertion', []], ['E', 'TLS certificate', ['c.pem']], ['K', 'TLS key', ['k.pem']],
-    ['G', 'TLS CA file', ['ca.pem']], ['A', 'TLS CA directory', ['/etc/ssl']],
-    ['Z', 'TLS bug workarounds', []], ['R', 'TLS client certificate', []],
-    ['L', 'TLS protocol version', ['tls1']], ['l', 'request log', ['/var/log/pen']],
-    ['w', 'web statistics', ['/tmp/s.html']], ['a', 'ASCII debug dumps', []],
-  ];
-  for (const [letter, what, arg] of later) {
-    fails([`-${letter}`, ...arg, '80', 'a'], 'PEN_ERR_UNSUPPORTED', `option -${letter} (${what}) is not supported yet`);
+test('-H and the TLS options set their settings; TLS paths become absolute', () => {
+  const r = parseArgv(['-H', '-E', 'c.pem', '-K', '/k.pem', '-G', 'ca.pem', '-A', '/etc/ssl/certs', '-R', '-Z',
+    '-L', 'tls1.3', '80', 'a']);
+  assert.ok(r.action === 'run');
+  const s = r.settings;
+  assert.equal(s.http, true);
+  assert.equal(s.sslCert, path.resolve('c.pem'));
+  assert.equal(s.sslKey, '/k.pem');
+  assert.equal(s.sslCaFile, path.resolve('ca.pem'));
+  assert.equal(s.sslCaDir, '/etc/ssl/certs');
+  assert.equal(s.sslVerifyClient, true);
+  assert.equal(s.sslBugWorkarounds, true);
+  assert.equal(s.sslProtocol, 'tls1.3');
+  assert.deepEqual(r.warnings, []);
+  for (const p of ['ssl23', 'tls1', 'tls1.2']) {
+    const x = parseArgv(['-E', 'c.pem', '-L', p, '80', 'a']);
+    assert.equal(x.action === 'run' && x.settings.sslProtocol, p);
   }
-  fails(['-fH', '80', 'a'], 'PEN_ERR_UNSUPPORTED', 'option -H (HTTP header insertion) is not supported yet');
-  try {
-    parseArgv(['-H', '80', 'a']);
-  } catch (e: any) {
-    assert.equal(formatError(e), 'pen: option -H (HTTP header insertion) is not supported yet');
-  }
+});
+
+test('-L refuses SSLv2/SSLv3/TLS 1.0/1.1 by name and unknown versions; TLS needs TCP', () => {
+  fails(['-E', 'c.pem', '-L', 'ssl3', '80', 'a'], 'PEN_ERR_UNSUPPORTED', /-L ssl3: SSLv3 is insecure and not supported/);
+  fails(['-E', 'c.pem', '-L', 'ssl2', '80', 'a'], 'PEN_ERR_UNSUPPORTED', /SSLv2 is insecure/);
+  fails(['-E', 'c.pem', '-L', 'tls1.1', '80', 'a'], 'PEN_ERR_UNSUPPORTED', /TLS 1\.1 is insecure/);
+  fails(['-L', 'tls9', '80', 'a'], 'PEN_ERR_USAGE', '-L: protocol version tls9 not known (ssl23, tls1, tls1.2 or tls1.3)');
+  fails(['-U', '-E', 'c.pem', '80', 'a'], 'PEN_ERR_USAGE', '-E (TLS) needs TCP: it cannot be combined with -U');
+  fails(['-U', '-H', '80', 'a'], 'PEN_ERR_USAGE', '-H (HTTP headers) needs TCP: it cannot be combined with -U');
+  const r = parseArgv(['-R', '80', 'a']);
+  assert.deepEqual(r.action === 'run' && r.warnings, ['-K, -G, -A, -R, -Z and -L have no effect without -E (TLS certificate)']);
 });
 
 test('-C and -F set the control socket and the config file; -F alone needs no LISTEN', () => {

@@ -74,6 +74,9 @@ test('-e / -B specs on line 2', () => {
   s.listenQueue = 60;
   const line2 = renderConfig(commandTable(), s, { file: '/etc/pen.cfg', now: new Date() }).split('\n')[1];
   assert.equal(line2, "# pen -c 4096 -e 10.0.0.9:81 -B 10.0.0.8:82 -j '/srv/it'\\''s' -x 1000 -m 5 -q 60 -F '/etc/pen.cfg'");
+  s.udp = true; // -U comes first on line 2, as in Pen
+  const udpLine2 = renderConfig(commandTable(), s, { file: '/etc/pen.cfg', now: new Date() }).split('\n')[1];
+  assert.match(udpLine2!, /^# pen -U -c 4096 /);
 });
 
 test('write -> read at start-up reproduces the settings', async () => {

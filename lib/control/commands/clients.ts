@@ -34,7 +34,7 @@ export const commands: Command[] = [
       const c = findConnection(ctx, n);
       return `Connection ${n}:\nstate = ${c?.state ?? 0}\n` +
         `downfd = ${c?.downfd ?? -1}, upfd = ${c?.upfd ?? -1}\n` +
-        `client = ${c?.client ?? -1}, server = ${c?.server ?? -1}\n` +
+        `client = ${c?.clientIndex ?? -1}, server = ${c?.server ?? -1}\n` +
         `pend = ${c && c.state & 1 ? 1 : 0}\n`;
     },
   }),

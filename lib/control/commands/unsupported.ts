@@ -1,5 +1,5 @@
-// THE list of Pen commands whose data-plane side pen does not have yet (UDP-, TLS-, HTTP-,
-// logging-, DSR-related and a few odd ones). None is accepted silently:
+// THE list of Pen commands whose data-plane side pen does not have yet (DSR-related and a
+// few odd ones). None is accepted silently:
 //  - a form that would turn the feature on or set something replies
 //    "pen: 'WORD' is not supported yet";
 //  - a form that only states the "off" value pen already has (`no http`, `idlers 0`, ...)
@@ -34,15 +34,6 @@ function laterFlag(word: string, help: string, written = false): Command[] {
 }
 
 export const commands: Command[] = [
-  ...laterFlag('ascii', 'show debug data dumps as text instead of hex', true),
-  ...laterFlag('http', 'add X-Forwarded-For / X-Forwarded-Proto to HTTP requests', true),
-  { ...later('log', 'log [FILE|HOST:PORT]: show or set where requests are logged', { shown: '' }),
-    render: () => ['no log'] },
-  later('no log', 'no log: stop logging requests', { off: [[]] }),
-  { ...later('web_stats', 'web_stats [FILE]: show or set the HTML statistics file', { shown: '' }),
-    render: () => ['no web_stats'] },
-  later('no web_stats', 'no web_stats: stop writing the HTML statistics file', { off: [[]] }),
-  later('status', 'status: the HTML statistics page'),
   ...laterFlag('transparent', 'connect to backends from the client address'),
   ...laterFlag('dummy', 'answer as a trivial web server instead of balancing'),
   ...laterFlag('peek', 'look at client data before choosing a server'),
@@ -53,9 +44,4 @@ export const commands: Command[] = [
   later('dsr_if', 'dsr_if IF: Direct Server Return on interface IF'),
   later('dsr_ip', 'dsr_ip IP: the DSR address'),
   later('select', 'select: use select() for the event loop'),
-  later('ssl_ciphers', 'ssl_ciphers [LIST]: OpenSSL cipher list for TLS', { off: [[]] }),
-  later('ssl_client_renegotiation_interval', 'ssl_client_renegotiation_interval S: minimum seconds between renegotiations'),
-  later('ssl_ocsp_response', 'ssl_ocsp_response FILE: stapled OCSP response'),
-  later('ssl_option', 'ssl_option OPT: TLS protocol option'),
-  later('ssl_sni_path', 'ssl_sni_path DIR: certificates per server name'),
 ];

@@ -44,10 +44,26 @@ test('udp engine: flows are connections; connection, servers, recent and socket 
   rt.running = true;
   assert.equal(await dispatch(rt, `connection ${flow!.id}`, 'socket'),
     `Connection ${flow!.id}:\nstate = 2\ndownfd = ${flow!.downfd}, upfd = ${flow!.upfd}\n` +
-    `client = ${ip(100)}, server = 0\npend = 0\n`);
+    'client = 0, server = 0\npend = 0\n'); // client: the slot in the client table, as Pen
   assert.match(await dispatch(rt, 'servers', 'socket'), new RegExp(`^0 addr ${a.host} port ${a.port} conn 1 .* sx 1 rx 3\\n$`));
   assert.equal(await dispatch(rt, 'recent', 'socket'), `${ip(100)} connects 1 sx 3 rx 1\n`);
   assert.equal(await dispatch(rt, `socket ${flow!.upfd}`, 'socket'), `Socket ${flow!.upfd} belongs to connection ${flow!.id}\n`);
+}));
+
+test('udp engine: a flow follows its server to a new address (server N address/port)', () => scoped(async (s) => {
+  const a = await startUdpBackend('A', ip(52));
+  const b = await startUdpBackend('B', ip(53));
+  s.defer(() => Promise.all([a.close(), b.close()]));
+  const u = await startUdpEngine({ host: ip(51), port: await freeUdpPort(ip(51)) }, (st) => { st.servers = [server(a)]; });
+  s.defer(() => u.close());
+  const rt = new Runtime(u.settings, u.engine, () => undefined);
+  rt.running = true;
+  const c = await UdpClient.open(ip(100));
+  s.defer(() => c.close());
+  assert.equal(await c.ask(u.endpoint, '1'), 'A:1');
+  assert.equal(await dispatch(rt, `server 0 address ${b.host} port ${b.port}`, 'socket'), '');
+  assert.equal(await c.ask(u.endpoint, '2'), 'B:2');
+  assert.equal(u.engine.native.connections().length, 1);
 }));
 
 test('udp engine: listen() replaces the listener; flows keep their servers', () => scoped(async (s) => {

@@ -1,0 +1,120 @@
+// The request log's cost (issue 6): connections per second through pen with the access log
+// off, on to a file (-l FILE), and on to penlogd over UDP (-l 127.0.0.1:PORT, a sink that
+// counts datagrams), in the same run, rounds interleaved, median per variant. The load is the
+// `close` workload (wrk, one connection per request), so every connection makes one record.
+// Runs with the close workload (BENCH_WORKLOADS) and the pen target (BENCH_TARGETS).
+//
+// The result goes into results.meta.accessLog and, as one line, into the notes printed in
+// the report's header (the ratio "with / without", target >= 0.90). After each logging round
+// the lines (datagrams) that arrived are compared with wrk's requests, so a log that silently
+// lost records would show here.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BenchConfig } from './config.js';
+import { startHttpBackend } from './backends.js';
+import { makeTargets, type Lb } from './peers.js';
+import { sleep } from './ports.js';
+import { start, stop } from './processes.js';
+import { medianMetrics, type Results } from './report.js';
+import { makeWorkloads, type Metrics } from './workloads.js';
+
+type Variant = 'off' | 'file' | 'udp';
+const VARIANTS: Variant[] = ['off', 'file', 'udp'];
+/** Below this ratio the note says the target is missed. */
+const TARGET = 0.9;
+
+/** A UDP port that counts what it receives: prints {"port"}, then {"count"} on "count". */
+const SINK = `
+const d = require('node:dgram').createSocket('udp4');
+let n = 0;
+d.on('message', () => { n++; });
+d.bind(0, '127.0.0.1', () => console.log(JSON.stringify({ port: d.address().port })));
+require('node:readline').createInterface({ input: process.stdin }).on('line', () => console.log(JSON.stringify({ count: n })));
+`;
+
+function countLines(file: string): number {
+  try {
+    const b = fs.readFileSync(file);
+    let n = 0;
+    for (const c of b) if (c === 10) n++;
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs the access-log comparison when the config asks for the close workload and pen; adds
+ * its outcome to `results`; returns the number of failures.
+ */
+export async function runAccessLogWorkload(cfg: BenchConfig, dir: string, results: Results,
+  log: (msg: string) => void): Promise<number> {
+  if (!cfg.workloads.includes('close') || !cfg.targets.includes('pen')) return 0;
+  const work = makeWorkloads({ ...cfg, workloads: ['close'] })[0]!;
+  if (work.skipReason) {
+    results.notes.push(`access log: skipped: ${work.skipReason}`);
+    return 0;
+  }
+  let failures = 0;
+  const backend = await startHttpBackend(cfg, dir);
+  const sink = start({ name: 'udp log sink', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: process.execPath, args: ['-e', SINK], stdin: 'pipe' });
+  const samples = new Map<Variant, Metrics[]>();
+  try {
+    const { port: sinkPort } = await sink.nextJson<{ port: number }>(10_000);
+    let sinkSeen = 0;
+    for (let round = 0; round < cfg.repeat; round++) {
+      for (const v of VARIANTS) {
+        const file = path.join(dir, `access-${round}.log`);
+        const extra = v === 'file' ? ['-l', file] : v === 'udp' ? ['-l', `127.0.0.1:${sinkPort}`] : [];
+        const pen = makeTargets({ ...cfg, targets: ['pen'], penArgs: [...cfg.penArgs, ...extra] })[0]!;
+        const tag = `access log ${v}${cfg.repeat > 1 ? ` (round ${round + 1}/${cfg.repeat})` : ''}`;
+        log(`${tag} ...`);
+        let lb: Lb | undefined;
+        try {
+          lb = await pen.start(backend.port, dir, `accesslog-${v}`, work.answers);
+          const m = await work.run(lb);
+          await sleep(300); // the last batch of records
+          if (v === 'file') m.logged = countLines(file);
+          if (v === 'udp') {
+            sink.send('count');
+            const { count } = await sink.nextJson<{ count: number }>(5_000);
+            m.logged = count - sinkSeen;
+            sinkSeen = count;
+          }
+          samples.set(v, [...(samples.get(v) ?? []), m]);
+          log(`${tag}: ${Math.round(m.rps ?? 0).toLocaleString('en-US')} conn/s` +
+            `${m.logged !== undefined ? `, ${m.logged.toLocaleString('en-US')} lines for ${(m.requests ?? 0).toLocaleString('en-US')} measured requests (+ warm-up and probe)` : ''}`);
+        } catch (e) {
+          failures++;
+          log(`${tag}: FAILED: ${(e as Error).message.replace(/\s+/g, ' ').slice(0, 400)}`);
+        } finally {
+          if (lb?.child) await stop(lb.child);
+          fs.rmSync(file, { force: true });
+        }
+        await sleep(200);
+      }
+    }
+  } finally {
+    await stop(sink);
+    await stop(backend.child);
+  }
+  const med = Object.fromEntries([...samples].map(([v, runs]) => [v, medianMetrics(runs)])) as Partial<Record<Variant, Metrics>>;
+  const ratio = (v: Variant): number | null => {
+    const a = med[v]?.rps;
+    const b = med.off?.rps;
+    return a !== undefined && b ? a / b : null;
+  };
+  const summary = { target: TARGET, off: med.off ?? null, file: med.file ?? null, udp: med.udp ?? null,
+    ratioFile: ratio('file'), ratioUdp: ratio('udp'), backend: backend.description };
+  (results.meta as Record<string, unknown>).accessLog = summary;
+  const r = (v: Variant) => {
+    const x = ratio(v);
+    return x === null ? 'n/a' : `${x.toFixed(2)}x`;
+  };
+  const n = (m?: Metrics) => (m?.rps === undefined ? 'n/a' : Math.round(m.rps).toLocaleString('en-US'));
+  const worst = Math.min(...(['file', 'udp'] as Variant[]).map((v) => ratio(v) ?? 0));
+  results.notes.push(`access log cost (close workload): ${n(med.off)} conn/s without -l, ${n(med.file)} with -l FILE ` +
+    `(${r('file')}), ${n(med.udp)} with -l HOST:PORT (${r('udp')}); target >= ${TARGET.toFixed(2)}x: ` +
+    `${worst >= TARGET ? 'met' : 'MISSED'}`);
+  return failures;
+}

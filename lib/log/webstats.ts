@@ -1,0 +1,146 @@
+// The statistics a running pen reports: gathered once from the settings and the data plane
+// (gatherStats), then rendered as Pen's HTML status page (-w FILE on USR1, the `status`
+// command; spec/logging-tools.md §6) here, or as the USR1 text report (textstats.ts).
+//
+// The page is Pen's, line for line. Differences: a connection whose client has no slot in
+// the client table shows the client's address in the "client" column; "status" is the time
+// a server failed while it is blacklisted (Pen kept the last failure for ever); text is
+// HTML-escaped; and an "Access log" section is added when a request log is configured, with
+// its counts of lines written, records dropped and lines lost (never silent).
+import type { Settings } from '../config/settings.js';
+import type { NativeClient, NativeConnection, NativeEngine, NativeStats } from '../engine/native.js';
+import type { AccessLogStats } from './access.js';
+import { stamp } from './debug.js';
+
+/** What gatherStats() reads: a ControlContext has all of it. */
+export interface StatsSource {
+  settings(): Readonly<Settings>;
+  readonly engine: Pick<NativeEngine, 'stats' | 'connections' | 'clients'>;
+  accessLogStats?(): AccessLogStats | null;
+}
+
+export interface ServerRow {
+  index: number;
+  address: string;
+  /** Epoch seconds the server failed, while blacklisted; 0 otherwise. */
+  status: number;
+  port: number;
+  conn: bigint;
+  maxc: number;
+  hard: number;
+  sx: bigint;
+  rx: bigint;
+  weight: number;
+  prio: number;
+}
+
+export interface ClientRow {
+  index: number;
+  address: string;
+  ageS: number;
+  server: number;
+  connects: number;
+  sx: bigint;
+  rx: bigint;
+}
+
+export interface ConnectionRow {
+  id: number;
+  downfd: number;
+  upfd: number;
+  pendingDown: number;
+  pendingUp: number;
+  /** The client's slot in the client table (the `client` column above), or its address when it has none. */
+  client: number | string;
+  server: number;
+}
+
+export interface StatsView {
+  /** Local time of the report, Pen's "YYYY-MM-DD HH:MM:SS". */
+  time: string;
+  current: number;
+  servers: ServerRow[];
+  clientsMax: number;
+  clients: ClientRow[];
+  connMax: number;
+  used: number;
+  /** The highest connection number in use (Pen's "last"), 0 when none. */
+  last: number;
+  connections: ConnectionRow[];
+  accessLog: AccessLogStats | null;
+}
+
+/** Reads everything a report shows, at one moment. */
+export function gatherStats(src: StatsSource, now = new Date()): StatsView {
+  const s = src.settings();
+  const st: NativeStats = src.engine.stats();
+  const nowMs = now.getTime();
+  const servers = s.servers.map((v, i): ServerRow => {
+    const until = st.blacklistedUntil[i] ?? 0;
+    return {
+      index: i, address: v.host, port: v.port,
+      status: until > 0 ? Math.max(0, Math.floor(until / 1000) - s.blacklist) : 0,
+      conn: st.conn[i] ?? 0n, maxc: v.maxc, hard: v.hard, sx: st.sx[i] ?? 0n, rx: st.rx[i] ?? 0n,
+      weight: v.weight, prio: v.prio,
+    };
+  });
+  // Every client (since: 68 years): the list is the table in slot order, so a client's
+  // position is its slot, the number connections give as clientIndex.
+  const clientList: NativeClient[] = src.engine.clients(2 ** 31 - 1);
+  const clients = clientList.map((c, i): ClientRow => ({
+    index: i, address: c.address, ageS: Math.max(0, Math.floor((nowMs - c.lastSeenMs) / 1000)),
+    server: c.server, connects: c.connects, sx: c.sx, rx: c.rx,
+  }));
+  const conns: NativeConnection[] = src.engine.connections();
+  const connections = conns.map((c): ConnectionRow => ({
+    id: c.id, downfd: c.downfd, upfd: c.upfd, pendingDown: c.pendingDown, pendingUp: c.pendingUp,
+    client: c.clientIndex >= 0 ? c.clientIndex : c.client, server: c.server,
+  }));
+  return {
+    time: stamp(now), current: st.current, servers, clientsMax: s.clientsMax, clients,
+    connMax: s.connMax, used: st.active, last: conns.reduce((m, c) => Math.max(m, c.id), 0), connections,
+    accessLog: src.accessLogStats?.() ?? null,
+  };
+}
+
+/** Whether the access-log counters are worth a line (a log is set, or something was lost). */
+export function showsAccessLog(a: AccessLogStats | null): a is AccessLogStats {
+  return a !== null && (a.destination !== null || a.written + a.dropped + a.failed > 0);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+const HEAD = (cells: string[]): string =>
+  `<tr>\n${cells.map((c) => `<td bgcolor="#80f080">${c}</td>\n`).join('')}</tr>\n`;
+const ROW = (cells: (string | number | bigint)[]): string =>
+  `<tr>\n${cells.map((c) => `<td>${typeof c === 'string' ? escapeHtml(c) : String(c)}</td>\n`).join('')}</tr>\n`;
+const TABLE = '<table bgcolor="#c0c0c0">\n';
+
+/** Pen's HTML status page. */
+export function renderWebStats(v: StatsView): string {
+  let out = '<html>\n<head>\n<title>Pen status page</title>\n</head>\n' +
+    '<body bgcolor="#ffffff"><h1>Pen status page</h1>\n' +
+    `Time ${v.time}, ${v.servers.length} servers, ${v.current} current<p>\n`;
+  out += TABLE + HEAD(['server', 'address', 'status', 'port', 'connections', 'max soft', 'max hard',
+    'sent', 'received', 'weight', 'prio']);
+  for (const s of v.servers) {
+    out += ROW([s.index, s.address, s.status, s.port, s.conn, s.maxc, s.hard, s.sx, s.rx, s.weight, s.prio]);
+  }
+  out += '</table>\n';
+  out += `<h2>Active clients</h2>Max number of clients: ${v.clientsMax}<p>` + TABLE +
+    HEAD(['client', 'address', 'age(secs)', 'last server', 'connects', 'sent', 'received']);
+  for (const c of v.clients) out += ROW([c.index, c.address, c.ageS, c.server, c.connects, c.sx, c.rx]);
+  out += '</table>\n';
+  out += `<h2>Active connections</h2>Number of connections: ${v.connMax} max, ${v.used} used, ${v.last} last<p>` +
+    TABLE + HEAD(['connection', 'downfd', 'upfd', 'pending data down', 'pending data up', 'client', 'server']);
+  for (const c of v.connections) out += ROW([c.id, c.downfd, c.upfd, c.pendingDown, c.pendingUp, c.client, c.server]);
+  out += '</table>\n';
+  if (showsAccessLog(v.accessLog)) {
+    const a = v.accessLog;
+    out += `<h2>Access log</h2>${escapeHtml(a.destination ?? 'none')}: ${a.written} written, ` +
+      `${a.dropped} dropped, ${a.failed} failed<p>\n`;
+  }
+  return out + '</body>\n</html>\n';
+}

@@ -1,0 +1,200 @@
+// Statistics: Pen's HTML status page (exact text), the USR1 text report, and the commands
+// log, web_stats, status, ascii (with write saving them) through the command table.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { FakeEngine } from '../../lib/engine/fake-engine.js';
+import { defaultSettings } from '../../lib/config/settings.js';
+import { renderTextStats } from '../../lib/log/textstats.js';
+import { gatherStats, renderWebStats } from '../../lib/log/webstats.js';
+import { makeContext, run } from './control-fixture.js';
+
+const NOW = new Date(2026, 10, 25, 9, 41, 33); // local time, as the page shows it
+
+function source() {
+  const s = defaultSettings();
+  s.servers = [
+    { host: '127.0.0.2', port: 18001, maxc: 0, hard: 0, weight: 0, prio: 0, acl: 0 },
+    { host: '::1', port: 18002, maxc: 10, hard: 20, weight: 3, prio: 1, acl: 0 },
+  ];
+  s.blacklist = 30;
+  const engine = new FakeEngine();
+  engine.counters = [{ conn: 0n, sx: 79n, rx: 40n }, { conn: 1n, sx: 5n, rx: 6n }];
+  engine.current = 1;
+  engine.clientTable = [{ address: '127.0.0.1', server: 1, connects: 4, sx: 46n, rx: 84n, lastSeenMs: NOW.getTime() - 12_000 }];
+  engine.connectionTable = [{ id: 3, state: 2, downfd: 11, upfd: 12, client: '127.0.0.1', server: 1, initial: 1, pendingDown: 7, pendingUp: 0, clientIndex: 0 }];
+  const stats = engine.stats.bind(engine);
+  engine.stats = () => {
+    const st = stats();
+    st.blacklistedUntil[1] = (1795599804 + 30) * 1000; // failed at 1795599804, blacklisted 30 s
+    return st;
+  };
+  return { settings: () => s, engine };
+}
+
+const PAGE = `<html>
+<head>
+<title>Pen status page</title>
+</head>
+<body bgcolor="#ffffff"><h1>Pen status page</h1>
+Time 2026-11-25 09:41:33, 2 servers, 1 current<p>
+<table bgcolor="#c0c0c0">
+<tr>
+<td bgcolor="#80f080">server</td>
+<td bgcolor="#80f080">address</td>
+<td bgcolor="#80f080">status</td>
+<td bgcolor="#80f080">port</td>
+<td bgcolor="#80f080">connections</td>
+<td bgcolor="#80f080">max soft</td>
+<td bgcolor="#80f080">max hard</td>
+<td bgcolor="#80f080">sent</td>
+<td bgcolor="#80f080">received</td>
+<td bgcolor="#80f080">weight</td>
+<td bgcolor="#80f080">prio</td>
+</tr>
+<tr>
+<td>0</td>
+<td>127.0.0.2</td>
+<td>0</td>
+<td>18001</td>
+<td>0</td>
+<td>0</td>
+<td>0</td>
+<td>79</td>
+<td>40</td>
+<td>0</td>
+<td>0</td>
+</tr>
+<tr>
+<td>1</td>
+<td>::1</td>
+<td>1795599804</td>
+<td>18002</td>
+<td>1</td>
+<td>10</td>
+<td>20</td>
+<td>5</td>
+<td>6</td>
+<td>3</td>
+<td>1</td>
+</tr>
+</table>
+<h2>Active clients</h2>Max number of clients: 2048<p><table bgcolor="#c0c0c0">
+<tr>
+<td bgcolor="#80f080">client</td>
+<td bgcolor="#80f080">address</td>
+<td bgcolor="#80f080">age(secs)</td>
+<td bgcolor="#80f080">last server</td>
+<td bgcolor="#80f080">connects</td>
+<td bgcolor="#80f080">sent</td>
+<td bgcolor="#80f080">received</td>
+</tr>
+<tr>
+<td>0</td>
+<td>127.0.0.1</td>
+<td>12</td>
+<td>1</td>
+<td>4</td>
+<td>46</td>
+<td>84</td>
+</tr>
+</table>
+<h2>Active connections</h2>Number of connections: 500 max, 1 used, 3 last<p><table bgcolor="#c0c0c0">
+<tr>
+<td bgcolor="#80f080">connection</td>
+<td bgcolor="#80f080">downfd</td>
+<td bgcolor="#80f080">upfd</td>
+<td bgcolor="#80f080">pending data down</td>
+<td bgcolor="#80f080">pending data up</td>
+<td bgcolor="#80f080">client</td>
+<td bgcolor="#80f080">server</td>
+</tr>
+<tr>
+<td>3</td>
+<td>11</td>
+<td>12</td>
+<td>7</td>
+<td>0</td>
+<td>0</td>
+<td>1</td>
+</tr>
+</table>
+</body>
+</html>
+`;
+
+test('the HTML page is Pen\'s, line for line', () => {
+  assert.equal(renderWebStats(gatherStats(source(), NOW)), PAGE);
+});
+
+test('the page adds the access log counters when a log is set, and escapes text', () => {
+  const src = { ...source(), accessLogStats: () => ({ destination: '/var/log/<pen>.log', written: 10, dropped: 2, failed: 1 }) };
+  const page = renderWebStats(gatherStats(src, NOW));
+  assert.ok(page.endsWith('</table>\n<h2>Access log</h2>/var/log/&lt;pen&gt;.log: 10 written, 2 dropped, 1 failed<p>\n</body>\n</html>\n'));
+  const none = { ...source(), accessLogStats: () => ({ destination: null, written: 0, dropped: 0, failed: 0 }) };
+  assert.doesNotMatch(renderWebStats(gatherStats(none, NOW)), /Access log/);
+});
+
+test('the USR1 text report: Pen\'s blocks, with the client block printed right', () => {
+  const src = { ...source(), accessLogStats: () => ({ destination: 'loghost:10000', written: 3, dropped: 0, failed: 0 }) };
+  assert.deepEqual(renderTextStats(gatherStats(src, NOW)), [
+    'Time 2026-11-25 09:41:33, 2 servers, 1 current',
+    'Server 0 status:\naddress 127.0.0.2\n0\nport 18001\n0 connections (0 soft, 0 hard)\n79 sent, 40 received',
+    'Server 1 status:\naddress ::1\n1795599804\nport 18002\n1 connections (10 soft, 20 hard)\n5 sent, 6 received',
+    'Max number of clients: 2048',
+    'Active clients:',
+    'Client 0 status:\naddress 127.0.0.1\nage 12 seconds\nlast server 1\nconnects 4\nsent 46\nreceived 84',
+    'Max number of connections: 500',
+    'Active connections:',
+    'Connection 3 status:\ndownfd = 11, upfd = 12\npending data 7 down, 0 up\nclient 0, server 1',
+    'Access log loghost:10000: 3 written, 0 dropped, 0 failed',
+  ]);
+});
+
+test('log: shows, sets (keeping HOST:PORT whole), refuses a bad port, no log clears', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'log'), '', 'nothing configured: no reply');
+  assert.equal(await run(ctx, 'log /var/log/pen.log'), '/var/log/pen.log\n');
+  assert.equal(await run(ctx, 'log'), '/var/log/pen.log\n');
+  assert.equal(await run(ctx, 'log loghost:10000'), 'loghost:10000\n', 'Pen cut it at the colon (quirk 39)');
+  assert.match(await run(ctx, 'log loghost:0'), /^pen: log: log destination "loghost:0" has port 0 out of range/);
+  assert.equal(ctx.settings().log, 'loghost:10000');
+  assert.equal(await run(ctx, 'no log'), '');
+  assert.equal(ctx.settings().log, null);
+});
+
+test('web_stats and status: Pen\'s replies, the page written then read back', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'status'), 'Unable to create webstats\n');
+  assert.equal(await run(ctx, 'web_stats'), '');
+  assert.equal(await run(ctx, 'web_stats /srv/pen.html'), '/srv/pen.html\n');
+  const page = await run(ctx, 'status');
+  assert.match(page, /^<html>\n<head>\n<title>Pen status page<\/title>/);
+  assert.equal(ctx.files.get('/srv/pen.html'), page);
+  await run(ctx, 'web_stats /readonly/pen.html');
+  assert.equal(await run(ctx, 'status'), 'Unable to create webstats\n');
+  ctx.writeFile = () => undefined; // written, but it cannot be read back
+  await run(ctx, 'web_stats /gone.html');
+  assert.equal(await run(ctx, 'status'), "Can't read webstats\n");
+  assert.equal(await run(ctx, 'no web_stats'), '');
+  assert.equal(ctx.settings().webStats, null);
+});
+
+test('ascii / no ascii, and write saves log, web_stats and ascii', async () => {
+  const ctx = makeContext();
+  await run(ctx, 'ascii');
+  assert.equal(ctx.settings().ascii, true);
+  await run(ctx, 'log loghost:10000');
+  await run(ctx, 'web_stats /srv/pen.html');
+  await run(ctx, 'write /etc/pen.cfg');
+  const text = ctx.files.get('/etc/pen.cfg')!;
+  for (const line of ['ascii', 'log loghost:10000', 'web_stats /srv/pen.html']) {
+    assert.ok(text.split('\n').includes(line), `${line} in:\n${text}`);
+  }
+  await run(ctx, 'no ascii');
+  await run(ctx, 'no log');
+  await run(ctx, 'no web_stats');
+  await run(ctx, 'write /etc/pen.cfg');
+  const again = ctx.files.get('/etc/pen.cfg')!.split('\n');
+  for (const line of ['no ascii', 'no log', 'no web_stats']) assert.ok(again.includes(line), line);
+});
