@@ -20,6 +20,7 @@
 #include "events.h"
 #include "loop/poller.h"
 #include "loop/timers.h"
+#include "loop/wakeup.h"
 #include "snapshot.h"
 #include "tcp/conn.h"
 
@@ -92,7 +93,7 @@ class Engine : public DataPlane {
   events::Queue& events_;
   std::thread thread_;
   std::mutex mu_;
-  int wakeRead_ = -1, wakeWrite_ = -1;
+  loop::Wakeup wakeup_;
   bool stopping_ = false;
   bool started_ = false;
 

@@ -30,18 +30,8 @@ Balancer::Balancer(std::unique_ptr<loop::Poller> poller, events::Queue& events)
 Balancer::~Balancer() { stop(); }
 
 bool Balancer::start(std::string& err) {
-  int p[2];
-  if (pipe(p) < 0) {
-    err = std::string("pipe: ") + strerror(errno);
-    return false;
-  }
-  for (int fd : p) {
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
-  wakeRead_ = p[0];
-  wakeWrite_ = p[1];
-  if (int e = poller_->add(wakeRead_, loop::kRead, kWake)) {
+  if (!wakeup_.open(err)) return false;
+  if (int e = poller_->add(wakeup_.readFd(), loop::kRead, kWake)) {
     err = std::string("poller: ") + strerror(e);
     return false;
   }
@@ -59,15 +49,10 @@ void Balancer::stop() {
   wake();
   thread_.join();
   started_ = false;
-  close(wakeRead_);
-  close(wakeWrite_);
-  wakeRead_ = wakeWrite_ = -1;
+  wakeup_.close();
 }
 
-void Balancer::wake() {
-  char b = 1;
-  if (wakeWrite_ >= 0) (void)!write(wakeWrite_, &b, 1);
-}
+void Balancer::wake() { wakeup_.notify(); }
 
 void Balancer::run() {
   std::vector<loop::Event> evs(kMaxEvents);
@@ -82,9 +67,7 @@ void Balancer::run() {
       uint64_t t = evs[i].token;
       uint64_t kind = t & 3;
       if (kind == kWake) {
-        char buf[64];
-        while (read(wakeRead_, buf, sizeof buf) > 0) {
-        }
+        wakeup_.drain();
       } else if (kind == kListener) {
         if (listenFd_ >= 0) readListener();
       } else {

@@ -28,9 +28,9 @@
 #include "balance/algorithm.h"
 #include "balance/sticky.h"
 #include "dataplane.h"
-#include "engine.h"  // Stats, ConnInfo, ClientInfo
 #include "events.h"
 #include "loop/poller.h"
+#include "loop/wakeup.h"
 #include "snapshot.h"
 #include "udp/batch.h"
 #include "udp/flow.h"
@@ -101,7 +101,7 @@ class Balancer final : public DataPlane {
   events::Queue& events_;
   std::thread thread_;
   std::mutex mu_;
-  int wakeRead_ = -1, wakeWrite_ = -1;
+  loop::Wakeup wakeup_;
   bool stopping_ = false;
   bool started_ = false;
 
