@@ -88,7 +88,7 @@ test('write -> read at start-up reproduces the settings', async () => {
     connMax: 800, pendingMax: 7, idleTimeout: 300, keepalive: true, source: '127.0.0.9', abortOnError: true,
     eventBackend: 'poll', configFile: '/etc/pen.cfg',
   } satisfies Partial<Settings>);
-  s.acls[5] = [{ kind: 'country', permit: false, country: 'SE' }];
+  s.acls[5] = [{ kind: 'ipv6', permit: false, address: '2001:db8::', prefix: 32 }];
   const text = renderConfig(commandTable(), s, { file: '/etc/pen.cfg', now: new Date() });
 
   // A restart as line 2 says: the start-up options, then the file.

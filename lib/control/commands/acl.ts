@@ -16,6 +16,9 @@ export const commands: Command[] = [
     run: async (ctx, [n, ...rest]) => {
       const entry = parseAclEntry(rest);
       if ('reason' in entry) throw commandError(entry.reason);
+      // The model keeps country entries, but the data plane has no GeoIP database yet: refuse
+      // them rather than accept a rule that would never match.
+      if (entry.kind === 'country') throw commandError('country entries are not supported yet (no GeoIP database)');
       await ctx.update((d) => { d.acls[n]!.push(entry); });
     },
     render: (s) => s.acls.flatMap((entries, n) => [`no acl ${n}`, ...entries.map((e) => renderAclEntry(n, e))]),
