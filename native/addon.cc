@@ -239,11 +239,11 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
       arr.Set(k++, o);
     }
     // Access records come by the thousand: they travel packed in one Buffer per batch
-    // (lib/engine/events.ts decodes it); an object per record cost ~5 µs of N-API calls.
+    // (layout: lib/engine/events.ts); an object per record cost ~5 µs of N-API calls.
     std::string packed;
     for (const auto& r : records) {
       if (r.kind == events::Record::kAccess) {
-        events::packAccess(packed, r);
+        packed += r.text;
         continue;
       }
       Napi::Object o = Napi::Object::New(env);

@@ -1,22 +1,6 @@
 #include "events.h"
 
-#include <cstring>
-
 namespace pen::events {
-
-void packAccess(std::string& out, const Record& r) {
-  double t = double(r.time);
-  unsigned char le[8];
-  uint64_t bits;
-  memcpy(&bits, &t, 8);
-  for (int i = 0; i < 8; i++) le[i] = static_cast<unsigned char>(bits >> (8 * i));
-  out.append(reinterpret_cast<const char*>(le), 8);
-  for (const std::string* s : {&r.client, &r.serverAddr, &r.text}) {
-    size_t n = s->size() < 255 ? s->size() : 255;
-    out.push_back(static_cast<char>(n));
-    out.append(s->data(), n);
-  }
-}
 
 void Queue::push(Record r) {
   std::lock_guard<std::mutex> g(mu_);

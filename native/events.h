@@ -20,9 +20,8 @@ struct Record {
   int level = 0;      // kLog: 0 error, 1 warning/info, 2+ debug
   int server = 0;     // kServer
   bool up = false;    // kServer
-  std::string text;   // kLog: the message; kServer: the reason; kAccess: the request's first line (raw bytes)
-  int64_t time = 0;   // kAccess: seconds since the epoch
-  std::string client, serverAddr;  // kAccess: addresses as text, no ports (log/capture.h)
+  std::string text;   // kLog: the message; kServer: the reason; kAccess: the packed record
+                      // (log/capture.h accessRecord; layout in lib/engine/events.ts)
 };
 
 /* Access records are delivered once this many wait, or once the oldest has waited this long. */
@@ -31,11 +30,6 @@ constexpr int kAccessDelayMs = 20;
 
 /* The sooner of two poll timeouts in milliseconds, where -1 means none. */
 inline int sooner(int a, int b) { return a < 0 ? b : b < 0 ? a : std::min(a, b); }
-
-/* Appends access record r to out in the layout lib/engine/events.ts decodes: time as a
-   little-endian float64, then client, server and text, each as one length byte (longer ones
-   are cut at 255) and its bytes. */
-void packAccess(std::string& out, const Record& r);
 
 class Queue {
  public:

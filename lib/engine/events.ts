@@ -1,13 +1,33 @@
-// Decoding the data plane's event batches (native.ts NativeEvent). Access records arrive
-// packed in one Buffer per batch (native/events.h packAccess): per record, the time as a
-// little-endian float64, then client, server and request, each a length byte and its bytes.
-// Strings are latin1: one char per byte, so the request's bytes come through untouched.
+// The layout of the access records the data plane hands over, packed in one Buffer per batch
+// (native/events.cc packAccess): per record, the time as a little-endian float64, then the
+// client, the server and the request, each one length byte and its bytes (latin1: one char
+// per byte, so the request's bytes come through untouched). lib/log/access.ts formats lines
+// straight from these bytes.
 
-/**
- * A request seen by the data plane (-l): seconds since the epoch, client and server
- * addresses without ports, and the head of what the client sent up to CR/LF (at most 100
- * bytes, one char per byte).
- */
+/** Where the fields of one packed record are: each field offset points at its length byte. */
+export interface AccessFields {
+  time: number;
+  client: number;
+  server: number;
+  request: number;
+  /** Offset of the next record. */
+  next: number;
+}
+
+/** Reads the record at offset `at`; throws RangeError when the batch is cut short. */
+export function accessRecordAt(b: Buffer, at: number): AccessFields {
+  const time = b.readDoubleLE(at);
+  const client = at + 8;
+  const server = client + 1 + (b[client] ?? 0);
+  const request = server + 1 + (b[server] ?? 0);
+  const next = request + 1 + (b[request] ?? 0);
+  if (client >= b.length || server >= b.length || request >= b.length || next > b.length) {
+    throw new RangeError('access records: truncated');
+  }
+  return { time, client, server, request, next };
+}
+
+/** One access record as the data plane made it (seconds, addresses without ports, request head). */
 export interface AccessEvent {
   time: number;
   client: string;
@@ -15,29 +35,7 @@ export interface AccessEvent {
   request: string;
 }
 
-/** The records of one packed batch; throws RangeError when the buffer is cut short. */
-export function decodeAccessRecords(b: Buffer): AccessEvent[] {
-  const out: AccessEvent[] = [];
-  let at = 0;
-  const field = (): string => {
-    const n = b[at];
-    if (n === undefined || at + 1 + n > b.length) throw new RangeError('access records: truncated field');
-    const s = b.toString('latin1', at + 1, at + 1 + n);
-    at += 1 + n;
-    return s;
-  };
-  while (at < b.length) {
-    const time = b.readDoubleLE(at);
-    at += 8;
-    const client = field();
-    const server = field();
-    const request = field();
-    out.push({ time, client, server, request });
-  }
-  return out;
-}
-
-/** The packing of decodeAccessRecords, for tests and the fake engine. */
+/** The packing native/events.cc does, in JS (tests build batches with it). */
 export function encodeAccessRecords(events: readonly AccessEvent[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of events) {

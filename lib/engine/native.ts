@@ -165,7 +165,7 @@ export interface NativeClient {
 export type NativeEvent =
   | { kind: 'log'; level: number; message: string }
   | { kind: 'server'; server: number; up: boolean; reason: string }
-  /** The batch's access records (-l), packed: events.ts decodeAccessRecords(). */
+  /** The batch's access records (-l), packed (layout: events.ts). */
   | { kind: 'access'; records: Buffer }
   /** Access records lost because JavaScript fell behind (the queue is bounded). */
   | { kind: 'accessDropped'; count: number };

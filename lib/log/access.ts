@@ -7,8 +7,8 @@
 //   file     CLIENT TIME SERVER TEXT\n   TEXT's bytes >= 0x80 replaced by '.'
 //   penlogd  + CLIENT SERVER TEXT\n      one UDP datagram per record, TEXT raw, at most 1024 bytes
 // Differences from Pen: one line per connection, or per request on keep-alive HTTP
-// (native/log/capture.h), not one per read; the file is written once per batch (Pen's stdio
-// buffer held lines back until 4 KiB piled up); `log HOST:PORT` keeps its port (quirk 39);
+// (native/log/capture.h), not one per read; the file is written once per batch, within about
+// 20 ms (native/events.h; Pen's stdio buffer held lines back until 4 KiB piled up); `log HOST:PORT` keeps its port (quirk 39);
 // a log that cannot be reopened on HUP keeps the file it had instead of ending pen; write
 // errors (a full disk) are counted and reported, never fatal.
 import dns from 'node:dns/promises';
@@ -17,6 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 
 import { parsePort } from '../config/listen-spec.js';
+import { accessRecordAt, type AccessFields } from '../engine/events.js';
 import { loadAddon } from '../engine/native.js';
 import { PenError } from '../errors.js';
 import type { Logger } from './debug.js';
@@ -52,27 +53,6 @@ export function parseLogDestination(text: string): LogDestination {
   return { kind: 'udp', host, port: p.port };
 }
 
-/** Where the fields of one packed record are (events.ts layout). */
-interface Fields {
-  time: number;
-  client: number;
-  server: number;
-  request: number;
-  /** Offset of the next record. */
-  next: number;
-}
-
-/** Reads the record at `at`; throws RangeError when the batch is cut short. */
-function fields(b: Buffer, at: number): Fields {
-  const time = b.readDoubleLE(at);
-  const client = at + 8;
-  const server = client + 1 + b[client]!;
-  const request = server + 1 + (b[server] ?? 0);
-  const next = request + 1 + (b[request] ?? 0);
-  if (server >= b.length || request >= b.length || next > b.length) throw new RangeError('access records: truncated');
-  return { time, client, server, request, next };
-}
-
 /** Copies the length-prefixed field at `f` into out at pos; returns the new pos. */
 function copyField(b: Buffer, f: number, out: Buffer, pos: number, dots: boolean): number {
   const end = f + 1 + b[f]!;
@@ -86,18 +66,18 @@ function copyField(b: Buffer, f: number, out: Buffer, pos: number, dots: boolean
 /** The number of records in a packed batch. */
 export function countRecords(b: Buffer): number {
   let n = 0;
-  for (let at = 0; at < b.length; at = fields(b, at).next) n++;
+  for (let at = 0; at < b.length; at = accessRecordAt(b, at).next) n++;
   return n;
 }
 
 /** Pen's file lines for a packed batch: "CLIENT TIME SERVER TEXT\n", TEXT's bytes >= 0x80 as '.'. */
 export function fileLines(b: Buffer): Buffer {
-  const recs: Fields[] = [];
+  const recs: AccessFields[] = [];
   let size = 0;
   let lastTime = -1;
   let timeText = '';
   for (let at = 0; at < b.length;) {
-    const f = fields(b, at);
+    const f = accessRecordAt(b, at);
     recs.push(f);
     if (f.time !== lastTime) {
       lastTime = f.time;
@@ -132,7 +112,7 @@ export function penlogdDatagrams(b: Buffer): Buffer[] {
   const list: Buffer[] = [];
   let pos = 0;
   for (let at = 0; at < b.length;) {
-    const f = fields(b, at);
+    const f = accessRecordAt(b, at);
     const start = pos;
     out[pos++] = 0x2b;
     out[pos++] = 0x20;
@@ -226,7 +206,7 @@ export class AccessLog {
         const n = countRecords(records);
         if (this.early.records + n > EARLY_MAX) this.noteDropped(n);
         else {
-          this.early.batches.push(Buffer.from(records));
+          this.early.batches.push(records);
           this.early.records += n;
         }
       }

@@ -1,5 +1,6 @@
 #include "log/capture.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -39,13 +40,41 @@ bool looksLikeRequest(const Line& line) {
   return false;
 }
 
+namespace {
+/* Appends a length byte and the bytes (cut at 255). */
+void field(std::string& out, const char* p, size_t n) {
+  if (n > 255) n = 255;
+  out.push_back(static_cast<char>(n));
+  out.append(p, n);
+}
+
+void address(std::string& out, const net::Addr& a) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (a.family() == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a.ss)->sin_addr, buf, sizeof buf);
+  } else if (a.family() == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a.ss)->sin6_addr, buf, sizeof buf);
+  } else {
+    std::string path = a.host();
+    field(out, path.data(), path.size());
+    return;
+  }
+  field(out, buf, strlen(buf));
+}
+}  // namespace
+
 events::Record accessRecord(const net::Addr& client, const net::Addr& server, const Line& line) {
   events::Record r;
   r.kind = events::Record::kAccess;
-  r.time = int64_t(::time(nullptr));
-  r.client = client.host();
-  r.serverAddr = server.host();
-  r.text.assign(line.bytes, line.len);
+  std::string& out = r.text;
+  out.reserve(8 + 3 + 2 * INET6_ADDRSTRLEN + line.len);
+  double t = double(::time(nullptr));
+  uint64_t bits;
+  memcpy(&bits, &t, 8);
+  for (int i = 0; i < 8; i++) out.push_back(static_cast<char>(bits >> (8 * i)));
+  address(out, client);
+  address(out, server);
+  field(out, line.bytes, line.len);
   return r;
 }
 

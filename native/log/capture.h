@@ -40,9 +40,11 @@ void capture(Line& out, const char* data, size_t n);
    (any target after CONNECT), and " HTTP/" further on unless the line was cut at kLineMax. */
 bool looksLikeRequest(const Line& line);
 
-/* An access record: wall-clock seconds now, the client and server addresses as text (no
-   ports; IPv6 without brackets; unix sockets as their path), and the captured bytes raw
-   (JS replaces bytes >= 0x80 for the file log; the penlogd datagram keeps them). */
+/* An access record, packed as JS reads it (lib/engine/events.ts): wall-clock seconds now as
+   a little-endian float64, then the client address, the server address (as text, no ports;
+   IPv6 without brackets; unix sockets as their path) and the captured bytes raw, each as
+   one length byte and its bytes (JS replaces bytes >= 0x80 for the file log; the penlogd
+   datagram keeps them). */
 events::Record accessRecord(const net::Addr& client, const net::Addr& server, const Line& line);
 
 /* Debug level 3: writes "N: " then each byte as "xx " (ascii: the byte itself if printable or

@@ -4,6 +4,8 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -331,6 +333,13 @@ bool openClientIo(Conn& c, const Snapshot& snap) {
   auto* io = new (std::nothrow) ClientIo;
   if (!io) return false;
   if (snap.hasTls && snap.tlsServer) {
+    // OpenSSL writes each record (and each handshake flight part) with its own write(): with
+    // Nagle on, the second one waits for the client's ACK. A TLS client socket never wants
+    // that delay, whatever tcp_nodelay says (Pen's setting stays for plain connections).
+    if (c.client.family() == AF_INET || c.client.family() == AF_INET6) {
+      int one = 1;
+      setsockopt(c.cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     io->tls = snap.tlsServer;
     io->ssl = io->tls->newSession(c.cfd);
     if (!io->ssl) {

@@ -172,6 +172,7 @@ Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchange
         lineLen_ = 0;
         lineCr_ = false;
         inRequestLine_ = true;
+        rlBad_ = false;
         rlPhase_ = 0;
         rlCount_ = 0;
         break;
@@ -183,21 +184,33 @@ Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchange
         while (inRequestLine_ && i < n) {
           unsigned char b = static_cast<unsigned char>(p[i]);
           if (b == '\n') {
-            if (rlPhase_ != 3) notHttp = true;
             inRequestLine_ = false;
             lineLen_ = 0;
             lineCr_ = false;
             i++;
+            if (rlBad_ || rlPhase_ != 3) {
+              // Not a proper HTTP/1.x request line. One that still names an HTTP version is
+              // refused (a lenient server must not get it without the header); anything
+              // else is another protocol.
+              std::string line = held_;
+              line.append(p + hs, i - hs);
+              for (char& ch : line) ch = (ch >= 'a' && ch <= 'z') ? char(ch - 'a' + 'A') : ch;
+              if (requests_ > 0 || line.find("HTTP/") != std::string::npos) return bad(Verdict::kBadRequest, hs);
+              notHttp = true;
+            }
             break;
           }
-          if (!requestLineByte(b)) {
-            notHttp = true;
-            break;
+          if (!rlBad_ && !requestLineByte(b)) {
+            if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {  // binary: not HTTP
+              if (requests_ > 0) return bad(Verdict::kBadRequest, hs);
+              notHttp = true;
+              break;
+            }
+            rlBad_ = true;  // decided at the end of the line
           }
           i++;
         }
         if (notHttp) {
-          if (requests_ > 0) return bad(Verdict::kBadRequest, hs);
           // The first request line is not HTTP/1.x: relay the connection untouched.
           if (!held_.empty()) {
             upTo(hs);

@@ -24,8 +24,11 @@
 //    Transfer-Encoding: chunked and Content-Length the Content-Length lines are dropped
 //    (RFC 9112 §6.3: an intermediary must not forward both).
 //  - Not HTTP: when the very first request line of the connection is not
-//    "METHOD SP target SP HTTP/1.x", the connection is relayed untouched from then on.
-//    After CONNECT or an Upgrade request the rest is a tunnel and is relayed untouched too.
+//    "METHOD SP target SP HTTP/1.x" and does not mention "HTTP/" (any case) either (or holds binary
+//    bytes), the connection is relayed untouched from then on. A line that names an HTTP
+//    version but is malformed ("GET / HTTP/1.1 " with a trailing space, "HTTP/2.0", ...) is
+//    refused with 400: a lenient server must never get a request without the header. After
+//    CONNECT or an Upgrade request the rest is a tunnel and is relayed untouched too.
 //
 // Thread: one Rewriter per connection, used by the worker thread only.
 #pragma once
@@ -79,6 +82,7 @@ class Rewriter {
   size_t lineLen_ = 0;    // bytes of the current line seen before its LF
   bool lineCr_ = false;   // the current line so far is exactly "\r"
   bool inRequestLine_ = false;
+  bool rlBad_ = false;    // the request line went wrong; decided at its LF
   uint8_t rlPhase_ = 0;   // request line: 0 method, 1 target, 2 version, 3 done
   uint16_t rlCount_ = 0;  // characters in the current request-line part
   uint64_t remaining_ = 0;      // kBody / kChunkData: bytes left

@@ -64,6 +64,20 @@ test('-H: bad Content-Length and Transfer-Encoding without chunked are refused w
   assert.ok(b.requests.every((r) => r.length === 0));
 }));
 
+test('-H: a malformed request line that names HTTP is refused, never passed on without the header', () => scoped(async (s) => {
+  const b = s.backend(await startAfterEof('raw', { host: ip(52) }, () => ''));
+  const pen = s.pen(await penOn(ip(51), ['-H'], [b.spec]));
+  const lines = ['GET / HTTP/1.1 \r\nX-Forwarded-For: 6.6.6.6\r\n\r\n', 'GET  /x HTTP/1.1\r\n\r\n',
+    'get / http/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n\r\n', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'];
+  for (const line of lines) {
+    const c = s.client(await connect(pen.endpoint));
+    c.end(line);
+    assert.match((await c.readToEnd(5000)).toString(), /^HTTP\/1\.1 400 Bad Request\r\n/, JSON.stringify(line));
+  }
+  await waitFor(() => b.requests.length === lines.length, 5000, 'EOF at the server for each');
+  assert.ok(b.requests.every((r) => r.length === 0), 'nothing reached the server');
+}));
+
 test('-H: pen keeps serving after refusals', () => scoped(async (s) => {
   const b = await startCapture(ip(42));
   s.defer(() => b.close());

@@ -40,7 +40,7 @@ test('a full disk (/dev/full): pen keeps serving, says so once, and counts the l
   for (const url of ['/1', '/2', '/3']) await get(pen.endpoint, url);
   await waitFor(() => /could not be written/.test(pen.stderr()), 3000, 'the report');
   assert.equal(pen.stderr().match(/could not be written/g)!.length, 1, pen.stderr());
-  assert.match(pen.stderr(), /request log \/dev\/full: 1 line\(s\) could not be written \(ENOSPC.*pen keeps serving/);
+  assert.match(pen.stderr(), /request log \/dev\/full: [123] line\(s\) could not be written \(ENOSPC.*pen keeps serving/);
   process.kill(pen.pid, 'SIGUSR1');
   await waitFor(() => fs.existsSync(stats) && fs.readFileSync(stats, 'utf8').includes('</html>'), 3000, 'the stats page');
   assert.match(fs.readFileSync(stats, 'utf8'), /<h2>Access log<\/h2>\/dev\/full: 0 written, 0 dropped, 3 failed<p>/);
