@@ -141,6 +141,30 @@ bool Rewriter::requestLineByte(unsigned char b) {
   }
 }
 
+/* Advances j over whole lines of p[0, n) until just past a blank line ("\n" or "\r\n"),
+   carrying a partial line across calls in lineLen_/lineCr_. Returns true when a blank
+   line ended; otherwise j == n. */
+bool Rewriter::scanToBlankLine(const char* p, size_t n, size_t& j) {
+  while (j < n) {
+    const char* lf = static_cast<const char*>(memchr(p + j, '\n', n - j));
+    if (!lf) {
+      size_t add = n - j;
+      lineCr_ = lineLen_ == 0 && add == 1 && p[j] == '\r';
+      lineLen_ += add;
+      j = n;
+      return false;
+    }
+    size_t k = size_t(lf - p);
+    size_t len = lineLen_ + (k - j);
+    bool blank = len == 0 || (len == 1 && (k > j ? p[k - 1] == '\r' : lineCr_));
+    lineLen_ = 0;
+    lineCr_ = false;
+    j = k + 1;
+    if (blank) return true;
+  }
+  return false;
+}
+
 Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchanged) {
   out.clear();
   unchanged = false;
@@ -221,28 +245,8 @@ Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchange
           state_ = kPass;
           break;
         }
-        bool found = false;
         size_t j = i;
-        while (!inRequestLine_ && j < n) {
-          const char* lf = static_cast<const char*>(memchr(p + j, '\n', n - j));
-          if (!lf) {
-            size_t add = n - j;
-            lineCr_ = lineLen_ == 0 && add == 1 && p[j] == '\r';
-            lineLen_ += add;
-            j = n;
-            break;
-          }
-          size_t k = size_t(lf - p);
-          size_t len = lineLen_ + (k - j);
-          bool blank = len == 0 || (len == 1 && (k > j ? p[k - 1] == '\r' : lineCr_));
-          lineLen_ = 0;
-          lineCr_ = false;
-          j = k + 1;
-          if (blank) {
-            found = true;
-            break;
-          }
-        }
+        bool found = !inRequestLine_ && scanToBlankLine(p, n, j);
         i = j;
         headLen_ += i - begin;
         if (headLen_ > kMaxHead) return bad(Verdict::kTooLarge, hs);
@@ -330,27 +334,7 @@ Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchange
 
       case kTrailers: {
         size_t j = i;
-        bool found = false;
-        while (j < n) {
-          const char* lf = static_cast<const char*>(memchr(p + j, '\n', n - j));
-          if (!lf) {
-            size_t add = n - j;
-            lineCr_ = lineLen_ == 0 && add == 1 && p[j] == '\r';
-            lineLen_ += add;
-            j = n;
-            break;
-          }
-          size_t k = size_t(lf - p);
-          size_t len = lineLen_ + (k - j);
-          bool blank = len == 0 || (len == 1 && (k > j ? p[k - 1] == '\r' : lineCr_));
-          lineLen_ = 0;
-          lineCr_ = false;
-          j = k + 1;
-          if (blank) {
-            found = true;
-            break;
-          }
-        }
+        bool found = scanToBlankLine(p, n, j);
         chunkLineLen_ += uint32_t(j - i);
         i = j;
         if (chunkLineLen_ > kMaxHead) return bad(Verdict::kBadBody, i);

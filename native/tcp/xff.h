@@ -79,6 +79,7 @@ class Rewriter {
   State state_ = kStart;
   std::string held_;      // the head so far when it spans reads
   size_t headLen_ = 0;    // bytes of the current head seen (held or in the current chunk)
+  bool scanToBlankLine(const char* p, size_t n, size_t& j);
   size_t lineLen_ = 0;    // bytes of the current line seen before its LF
   bool lineCr_ = false;   // the current line so far is exactly "\r"
   bool inRequestLine_ = false;
