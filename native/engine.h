@@ -72,9 +72,12 @@ class Engine : public DataPlane {
   void logFdShortage(const std::string& text);
   Try tryServer(tcp::Conn& c, int server);
   void connectFailed(tcp::Conn& c, int err);
-  void connected(tcp::Conn& c);
+  bool offerWhileConnecting(tcp::Conn& c);
+  /* relayNow: forward what the client has sent at once (false when offerWhileConnecting did). */
+  void connected(tcp::Conn& c, bool relayNow);
   void onConnEvent(tcp::Conn& c, int side, uint32_t events);
   void relay(tcp::Conn& c, bool upward);
+  void takeLine(tcp::Conn& c);
   void afterIo(tcp::Conn& c);
   void updateInterest(tcp::Conn& c);
   void setInterest(tcp::Conn& c, int side, uint32_t mask);

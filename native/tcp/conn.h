@@ -77,6 +77,16 @@ struct RelayEnv {
    Returns kError (with err = errno) on a hard socket error on either side. */
 Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err);
 
+/* What offer() learned about a destination whose connect is in progress. */
+enum class Offer { kTaken, kNothing, kSrcError, kDstError };
+/* For a dst still connecting (non-blocking connect returned EINPROGRESS; on loopback and fast
+   LANs the handshake has usually completed inside connect()): when d holds nothing, reads one
+   chunk from src (access-log tap and dump as pump()); then offers d's bytes to dst once. What
+   dst does not take stays pending in d. Returns kTaken when dst took bytes (its connect has
+   completed), kNothing when src had nothing yet (or sent EOF: d.eof) or dst is still
+   connecting, kSrcError / kDstError (err = errno) on a hard error reading src / writing dst
+   (the latter means the connect failed). Never shuts anything down. */
+Offer offer(Dir& d, int src, int dst, RelayEnv& env, int& err);
 /* Writes d's pending bytes to dst. Returns kError on a hard error; pending may remain. */
 Io flush(Dir& d, int dst, int& err);
 

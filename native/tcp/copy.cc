@@ -40,6 +40,56 @@ Io flush(Dir& d, int dst, int& err) {
   return Io::kOk;
 }
 
+namespace {
+/* Keeps chunk[from, n) as d's pending bytes. */
+bool keep(Dir& d, const char* chunk, size_t from, size_t n) {
+  uint32_t rest = uint32_t(n - from);
+  d.buf = static_cast<char*>(malloc(rest));
+  if (!d.buf) return false;
+  memcpy(d.buf, chunk + from, rest);
+  d.off = 0;
+  d.len = rest;
+  return true;
+}
+
+/* Accounting shared by every chunk read on the copy path. */
+void took(Dir& d, RelayEnv& env, size_t n) {
+  d.bytes += uint64_t(n);
+  if (d.tap) {
+    d.tap = false;
+    log::capture(env.line, env.scratch, n);
+  }
+  if (env.dump) log::dump(env.scratch, n, env.dump == 2);
+}
+}  // namespace
+
+Offer offer(Dir& d, int src, int dst, RelayEnv& env, int& err) {
+  if (d.pending()) {
+    uint32_t before = d.pending();
+    if (flush(d, dst, err) == Io::kError) return Offer::kDstError;
+    return d.pending() < before ? Offer::kTaken : Offer::kNothing;
+  }
+  ssize_t n = recv(src, env.scratch, env.scratchSize, 0);
+  if (n == 0) d.eof = true;
+  if (n <= 0) {
+    if (n == 0 || again(errno)) return Offer::kNothing;
+    err = errno;
+    return Offer::kSrcError;
+  }
+  took(d, env, size_t(n));
+  ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags);
+  int e = s < 0 ? errno : 0;
+  if (s < n && !keep(d, env.scratch, size_t(s < 0 ? 0 : s), size_t(n))) {
+    err = ENOMEM;
+    return Offer::kSrcError;
+  }
+  if (e && !again(e)) {
+    err = e;
+    return Offer::kDstError;
+  }
+  return s > 0 ? Offer::kTaken : Offer::kNothing;
+}
+
 Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
   if (d.pending()) {
     if (flush(d, dst, err) == Io::kError) return Io::kError;
@@ -63,12 +113,7 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
       err = errno;
       return Io::kError;
     }
-    d.bytes += uint64_t(n);
-    if (d.tap) {
-      d.tap = false;
-      log::capture(env.line, env.scratch, size_t(n));
-    }
-    if (env.dump) log::dump(env.scratch, size_t(n), env.dump == 2);
+    took(d, env, size_t(n));
     ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags);
     if (s < 0) {
       if (!again(errno)) {
@@ -78,15 +123,10 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
       s = 0;
     }
     if (s < n) {
-      uint32_t rest = uint32_t(n - s);
-      d.buf = static_cast<char*>(malloc(rest));
-      if (!d.buf) {
+      if (!keep(d, env.scratch, size_t(s), size_t(n))) {
         err = ENOMEM;
         return Io::kError;
       }
-      memcpy(d.buf, env.scratch + s, rest);
-      d.off = 0;
-      d.len = rest;
       return Io::kOk;
     }
     if (uint32_t(n) >= kBulkRead && !env.dump) env.pipes->acquire(d.pipe);

@@ -148,16 +148,45 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
   if (regular(s)) current_ = s;
   c.ufd = fd;
   if (regular(s) && ci >= 0) clients_.at(ci).server = s;
-  if (inProgress) {
-    c.state = tcp::kConnecting;
-    pending_++;
-    c.connectStartMs = nowMs_;
-    timers_.add(nowMs_ + snap_->timeoutMs, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerConnect);
-    setInterest(c, 1, loop::kWrite);
-  } else {
-    connected(c);
+  if (!inProgress) {
+    connected(c, true);
+    return Try::kStarted;
   }
+  c.state = tcp::kConnecting;
+  pending_++;
+  c.connectStartMs = nowMs_;
+  if (!c.io && offerWhileConnecting(c)) return Try::kStarted;
+  timers_.add(nowMs_ + snap_->timeoutMs, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerConnect);
+  setInterest(c, 1, loop::kWrite);
   return Try::kStarted;
+}
+
+/* The connect is in progress (plain relay only): hands the backend what the client has
+   already sent. A backend that takes it is connected, which saves a poller round trip on
+   loopback and fast LANs where the handshake completes inside connect(). Returns true when
+   the connection was settled here (connected, failed over, or closed); false leaves it
+   connecting, with anything read kept pending in c.up. */
+bool Engine::offerWhileConnecting(Conn& c) {
+  int err = 0;
+  uint64_t before = c.up.bytes;
+  c.up.tap = snap_->accessLog && !c.logged;
+  tcp::Offer r = tcp::offer(c.up, c.cfd, c.ufd, env_, err);
+  takeLine(c);
+  if (balance::ServerRuntime* rt = runtime(c.server)) rt->sx += c.up.bytes - before;
+  switch (r) {
+    case tcp::Offer::kTaken:
+      connected(c, false);
+      return true;
+    case tcp::Offer::kDstError:
+      connectFailed(c, err);
+      return true;
+    case tcp::Offer::kSrcError:
+      closeConn(c, strerror(err));
+      return true;
+    case tcp::Offer::kNothing:
+      break;
+  }
+  return false;
 }
 
 /* Out of descriptors for the backend socket: the client keeps its connection and waits (no
@@ -193,7 +222,7 @@ void Engine::retryWaiting() {
   }
 }
 
-void Engine::connected(Conn& c) {
+void Engine::connected(Conn& c, bool relayNow) {
   if (c.state & tcp::kConnecting) pending_--;
   c.state = tcp::kConnected;
   c.action = "relaying";
@@ -212,7 +241,7 @@ void Engine::connected(Conn& c) {
     timers_.add(nowMs_ + snap_->idleTimeoutSec * 1000LL, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerIdle);
   // Most clients have spoken by now (a request waits in the socket): forward it at once
   // instead of waiting a loop turn for the poller to say so.
-  relay(c, true);
+  if (relayNow) relay(c, true);
   if (c.used) afterIo(c);
 }
 
@@ -248,7 +277,7 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
     if (side == 1 && (ev & (loop::kWrite | loop::kError | loop::kHup))) {
       // Writable without an error condition means the connect completed.
       int e = (ev & (loop::kError | loop::kHup)) ? net::socketError(c.ufd) : 0;
-      if (e == 0 && (ev & loop::kWrite)) connected(c);
+      if (e == 0 && (ev & loop::kWrite)) connected(c, true);
       else connectFailed(c, e ? e : ECONNREFUSED);
     }
     return;
@@ -279,14 +308,7 @@ void Engine::relay(Conn& c, bool upward) {
   int err = 0;
   if (upward) d.tap = snap_->accessLog && (!c.logged || c.down.bytes != c.loggedDown);
   tcp::Io io = c.io ? tcp::pumpClientIo(c, upward, env_, err) : tcp::pump(d, src, dst, env_, err);
-  if (env_.line.taken) {
-    env_.line.taken = false;
-    bool first = !c.logged;
-    c.logged = true;
-    c.loggedDown = c.down.bytes;
-    const ServerConf* sc = conf(c.server);
-    if (sc && (first || log::looksLikeRequest(env_.line))) events_.push(log::accessRecord(c.client, sc->addr, env_.line));
-  }
+  takeLine(c);
   if (io == tcp::Io::kError) {
     closeConn(c, c.io ? tcp::clientIoError(c, err) : strerror(err));
     return;
@@ -305,6 +327,18 @@ void Engine::relay(Conn& c, bool upward) {
       d.shut = true;
     }
   }
+}
+
+/* A request head captured by the last read (env_.line) becomes an access record: the
+   connection's first, and later ones that look like a new request. */
+void Engine::takeLine(Conn& c) {
+  if (!env_.line.taken) return;
+  env_.line.taken = false;
+  bool first = !c.logged;
+  c.logged = true;
+  c.loggedDown = c.down.bytes;
+  const ServerConf* sc = conf(c.server);
+  if (sc && (first || log::looksLikeRequest(env_.line))) events_.push(log::accessRecord(c.client, sc->addr, env_.line));
 }
 
 /* After I/O: close when both directions are over (or tcp_fastclose says so), else re-arm. */
