@@ -37,6 +37,8 @@ struct Conn {
   bool used = false;
   int cfd = -1, ufd = -1;
   uint32_t cmask = 0, umask = 0;  // interest currently registered (0 = not registered)
+  uint8_t muted = 0;  // bit per side (1 = client, 2 = backend): registered but no longer
+                      // wanted; deregistered when it next fires (often closed before that)
   uint8_t state = 0;
   int server = balance::kNone;
   int initial = balance::kNone;

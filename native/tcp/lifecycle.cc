@@ -251,6 +251,7 @@ void Engine::connectFailed(Conn& c, int err) {
   c.state = 0;
   if (c.umask) poller_->forget(c.ufd);
   c.umask = 0;
+  c.muted &= uint8_t(~2u);
   close(c.ufd);
   c.ufd = -1;
   releaseServer(c);
@@ -268,6 +269,12 @@ void Engine::connectFailed(Conn& c, int err) {
 }
 
 void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
+  if (c.muted & (1u << side)) {  // nothing wanted here any more: deregister now
+    c.muted &= uint8_t(~(1u << side));
+    poller_->remove(side ? c.ufd : c.cfd);
+    (side ? c.umask : c.cmask) = 0;
+    return;
+  }
   c.lastActiveMs = nowMs_;
   if (c.io && side == 0 && c.io->ssl) {  // a TLS client socket: tcp/client_conn.cc
     onClientIoEvent(c, ev);
@@ -365,15 +372,22 @@ void Engine::updateInterest(Conn& c) {
   setInterest(c, 1, um);
 }
 
-/* Registers exactly `mask` for one side. A side with nothing to wait for is removed from the
-   poller, because hang-ups cannot be masked and would otherwise be reported forever. */
+/* Registers exactly `mask` for one side. A side with nothing to wait for is muted: it stays
+   registered until it next fires and is removed then (hang-ups cannot be masked), which
+   saves the syscall when the connection closes first, as it mostly does. */
 void Engine::setInterest(Conn& c, int side, uint32_t mask) {
   int fd = side ? c.ufd : c.cfd;
   uint32_t& cur = side ? c.umask : c.cmask;
-  if (mask == cur || fd < 0) return;
+  uint8_t bit = uint8_t(1u << side);
+  if (fd < 0) return;
+  if (mask == 0) {
+    if (cur) c.muted |= bit;
+    return;
+  }
+  c.muted &= uint8_t(~bit);
+  if (mask == cur) return;
   int e = 0;
-  if (mask == 0) poller_->remove(fd);
-  else if (cur == 0) e = poller_->add(fd, mask, token(c, side));
+  if (cur == 0) e = poller_->add(fd, mask, token(c, side));
   else e = poller_->modify(fd, mask, token(c, side));
   if (e) {
     cur = 0;
@@ -403,6 +417,7 @@ void Engine::closeConn(Conn& c, const char* why) {
   }
   c.cfd = c.ufd = -1;
   c.cmask = c.umask = 0;
+  c.muted = 0;
   if (c.state & tcp::kConnecting) pending_--;
   releaseServer(c);
   int ci = clients_.find(net::keyOf(c.client));
