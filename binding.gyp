@@ -1,4 +1,7 @@
 {
+  "variables": {
+    "pen_maxminddb%": "<!(pkg-config --exists libmaxminddb 2>/dev/null && echo 1 || echo 0)"
+  },
   "targets": [{
     "target_name": "pen_native",
     "sources": ["<!@(node -p \"require('./native/sources.json').sources.join(' ')\")"],
@@ -7,6 +10,13 @@
     "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
     "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fexceptions"],
     "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],
-    "conditions": [["OS=='linux'", {"ldflags": ["-Wl,-z,now"]}]]
+    "conditions": [
+      ["OS=='linux'", {"ldflags": ["-Wl,-z,now"]}],
+      ["pen_maxminddb==1", {
+        "defines": ["PEN_HAVE_MAXMINDDB"],
+        "cflags_cc": ["<!@(pkg-config --cflags libmaxminddb)"],
+        "libraries": ["<!@(pkg-config --libs libmaxminddb)"]
+      }]
+    ]
   }]
 }

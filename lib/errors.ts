@@ -36,6 +36,7 @@ export const ERRORS = {
   PEN_ERR_ADDON: { template: 'native addon: {detail}', exitCode: 1, kind: 'system' },
   PEN_ERR_SNAPSHOT: { template: 'bad snapshot at {path}: {reason}', exitCode: 1, kind: 'internal' },
   PEN_ERR_TLS: { template: 'TLS: {detail}', exitCode: 2, kind: 'config' },
+  PEN_ERR_GEOIP: { template: '{detail}', exitCode: 2, kind: 'config' },
 } as const satisfies Record<string, ErrorRow>;
 
 export type PenErrorCode = keyof typeof ERRORS;

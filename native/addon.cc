@@ -2,6 +2,7 @@
 // the members declared in lib/engine/native.ts (NativeEngine, NativeAddon). JS <-> C++
 // conversion only; every decision lives behind engine.h. JS thread only.
 #include <napi.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "balance/algorithm.h"
 #include "decode.h"
 #include "engine.h"
+#include "geo/db.h"
 #include "log/datagram.h"
 #include "net/socket.h"
 #include "net/udp.h"
@@ -41,6 +43,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
                            InstanceMethod<&JsEngine::JsClients>("clients"),
                            InstanceMethod<&JsEngine::JsOnEvents>("onEvents"),
                            InstanceMethod<&JsEngine::JsClose>("close"),
+                           InstanceMethod<&JsEngine::JsCountryOf>("countryOf"),
                        });
   }
 
@@ -96,6 +99,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
 
   Napi::Value JsConfigure(const Napi::CallbackInfo& info) {
     Snapshot s = decode::snapshot(info[0]);
+    openGeo(info.Env(), s);
     if (s.hasTls) {  // TLS contexts are built here, on the JS thread, and swapped with the snapshot
       std::vector<std::string> warnings;
       try {
@@ -111,8 +115,45 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
         events_.push(std::move(r));
       }
     }
+    std::shared_ptr<const geo::Db> db = s.geo;
     live(info.Env()).configure(std::make_shared<const Snapshot>(std::move(s)));
+    geo_.commit(std::move(db));
     return info.Env().Undefined();
+  }
+
+  /* The country database of s (JS thread; swapped with the snapshot like the TLS contexts).
+     Throws PEN_ERR_GEOIP, and nothing changes, when the file cannot be opened, when this
+     build has no libmaxminddb, or when a list has country entries but there is no database:
+     an entry that could never match is refused, not kept. */
+  void openGeo(Napi::Env env, Snapshot& s) {
+    bool country = acl::hasCountryEntries(s.acls);
+    if (!geo::kSupported && (country || !s.geoipDb.empty())) throw errnoError(env, geo::kUnsupported, "PEN_ERR_GEOIP");
+    if (!s.geoipDb.empty()) {
+      try {
+        s.geo = geo_.get(s.geoipDb);
+      } catch (const std::exception& e) {
+        throw errnoError(env, e.what(), "PEN_ERR_GEOIP");
+      }
+    }
+    if (country && !s.geo)
+      throw errnoError(env, "country ACL entries need a GeoIP database: set one with geoip_db FILE", "PEN_ERR_GEOIP");
+  }
+
+  /* countryOf(ip): the ISO country code of an IPv4/IPv6 literal in the database of the last
+     configure, or null (unknown, or no database). Throws TypeError for anything else. */
+  Napi::Value JsCountryOf(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "countryOf: expected an IP address string");
+    std::string ip = info[0].As<Napi::String>().Utf8Value();
+    std::string bare = ip.substr(0, ip.find('%'));  // an IPv6 zone id
+    uint8_t bytes[16];
+    net::Addr addr;
+    if (inet_pton(AF_INET, bare.c_str(), bytes) == 1) addr.set(net::kInet, bytes, 4, "", 0);
+    else if (inet_pton(AF_INET6, bare.c_str(), bytes) == 1) addr.set(net::kInet6, bytes, 16, "", 0);
+    else throw Napi::TypeError::New(env, "countryOf: '" + ip + "' is not an IPv4 or IPv6 address");
+    const auto& db = geo_.current();
+    geo::Code c = db ? db->country(net::keyOf(addr)) : geo::Code{};
+    return c.known() ? Napi::Value(Napi::String::New(env, c.c, 2)) : env.Null();
   }
 
   Napi::Value JsListen(const Napi::CallbackInfo& info) {
@@ -281,6 +322,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
 
   events::Queue events_;
   tls::Cache tls_;  // the TLS contexts of the last configure (rebuilt when a file changes)
+  geo::Cache geo_;  // the country database of the last configure (reopened when the file changes)
   bool udp_ = false;
   Napi::Env::CleanupHook<void (*)(JsEngine*), JsEngine> cleanup_;
   bool cleanupRan_ = false;
@@ -353,6 +395,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("chroot", Napi::Function::New<JsChroot>(env, "chroot"));
   exports.Set("openDatagram", Napi::Function::New<JsOpenDatagram>(env, "openDatagram"));
   exports.Set("sendDatagrams", Napi::Function::New<JsSendDatagrams>(env, "sendDatagrams"));
+  std::string maxminddb = geo::libraryVersion();
+  exports.Set("maxminddb", maxminddb.empty() ? env.Null() : Napi::Value(Napi::String::New(env, maxminddb)));
   exports.Set("_decodeEcho", Napi::Function::New<JsDecodeEcho>(env, "_decodeEcho"));
   return exports;
 }

@@ -73,7 +73,11 @@ acl::Entry aclEntry(const Napi::Value& v, const std::string& path) {
   acl::Entry e;
   e.permit = boolean(o, "permit", path);
   if (o.Has("country")) {
-    e.country = string(o, "country", path);
+    std::string c = string(o, "country", path);
+    if (c.size() != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z')
+      fail(v.Env(), path + ".country", "expected a two-letter upper-case country code");
+    e.country[0] = c[0];
+    e.country[1] = c[1];
     return e;
   }
   e.family = integer(o, "family", path, 4, 6);
@@ -205,6 +209,7 @@ Snapshot snapshot(const Napi::Value& v) {
     for (uint32_t i = 0; i < la.Length(); i++) s.acls[n].push_back(aclEntry(la.Get(i), lp + "[" + std::to_string(i) + "]"));
   }
   s.clientAcl = integer(o, "clientAcl", "", 0, acl::kLists - 1);
+  s.geoipDb = string(o, "geoipDb", "");
   Napi::Value src = o.Get("source");
   if (!src.IsNull()) {
     s.source = endpoint(object(src, "source"), "source");
@@ -263,7 +268,7 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
       Napi::Object eo = Napi::Object::New(env);
       eo.Set("permit", e.permit);
       if (e.family == 0) {
-        eo.Set("country", e.country);
+        eo.Set("country", std::string(e.country, 2));
       } else {
         eo.Set("family", e.family);
         eo.Set("addr", Napi::Buffer<uint8_t>::Copy(env, e.addr.data(), 16));
@@ -275,6 +280,7 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
   }
   o.Set("acls", lists);
   o.Set("clientAcl", s.clientAcl);
+  o.Set("geoipDb", s.geoipDb);
   o.Set("source", s.hasSource ? Napi::Value(encodeEndpoint(env, s.source)) : env.Null());
   o.Set("http", s.http);
   o.Set("tls", s.hasTls ? encodeTls(env, s.tls) : env.Null());

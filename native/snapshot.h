@@ -13,7 +13,7 @@
 namespace pen {
 
 /* Must equal ABI_VERSION in lib/engine/native.ts. */
-constexpr int kAbiVersion = 4;
+constexpr int kAbiVersion = 5;
 
 struct ServerConf {
   net::Addr addr;        // family AF_UNSPEC for a never-configured placeholder
@@ -73,6 +73,11 @@ struct Snapshot {
   bool accessLog = false;  // build access-log records (-l, `log`); off = no cost at all
   std::vector<acl::List> acls = std::vector<acl::List>(acl::kLists);
   int clientAcl = 0;
+  // The MaxMind DB country entries are matched against (absolute path; "" = none).
+  std::string geoipDb;
+  // Opened from geoipDb by addon.cc on the JS thread (not part of the decoded data); set when
+  // geoipDb is. Shared with older snapshots while the file is unchanged.
+  std::shared_ptr<const geo::Db> geo;
   bool hasSource = false;  // `source IP`: backend sockets bind to it
   net::Addr source;  // the list deciding admission; denied clients go to the abuse server
   bool http = false;     // -H / `http`: X-Forwarded-For and X-Forwarded-Proto (tcp/xff.h)

@@ -191,9 +191,12 @@ export function compileAcls(acls: readonly (readonly AclEntry[])[]): CompiledAcl
 /**
  * Whether `client` passes a compiled list. `client` is Node's textual remote address
  * ('127.0.0.1', '::1', '::ffff:127.0.0.1'), or null / '' for a unix-socket peer (always passes).
- * Country entries never match here: the control plane has no country database.
+ * `countryOf` gives the client's ISO country code (the data plane's database, NativeEngine
+ * countryOf) or null when unknown; it is asked at most once, and only when a country entry
+ * is reached. Without it, or for an unknown country, country entries do not match.
  */
-export function aclPermits(list: readonly CompiledAclEntry[], client: string | null | undefined): boolean {
+export function aclPermits(list: readonly CompiledAclEntry[], client: string | null | undefined,
+  countryOf?: (ip: string) => string | null): boolean {
   if (list.length === 0 || !client) return true;
   const bare = client.replace(/%.*$/, ''); // drop an IPv6 zone id
   let addr: Buffer;
@@ -201,8 +204,14 @@ export function aclPermits(list: readonly CompiledAclEntry[], client: string | n
   else if (isIPv6(bare)) addr = ipv6Bytes(bare);
   else return false;
   const family = addr.subarray(0, 12).equals(V4_MAPPED_PREFIX) ? 4 : 6;
+  let country: string | null | undefined; // undefined: not looked up yet
   for (const e of list) {
-    if (!('family' in e) || e.family !== family) continue;
+    if (!('family' in e)) {
+      if (country === undefined) country = countryOf?.(bare) ?? null;
+      if (country === e.country) return e.permit;
+      continue;
+    }
+    if (e.family !== family) continue;
     if (and(addr, e.mask).equals(e.addr)) return e.permit;
   }
   return !list[list.length - 1]!.permit;

@@ -75,6 +75,8 @@ export const SettingsSchema = z.object({
   acls: AclListsSchema,
   clientAcl: int(0, 9), //      client_acl: admission list; denied clients go to -B or are closed
   controlAcl: int(0, 9), //     control_acl: who may use the control socket
+  /** geoip_db: MaxMind DB for country ACL entries, absolute; null = lib/config/geoip.ts's default places. */
+  geoipDb: z.string().min(1).nullable(),
   control: z.string().nullable(), // -C as written: [host:]port, [v6]:port or a unix path
   configFile: z.string().nullable(), // -F: read at start-up and on HUP; `write`'s default file
   source: z.string().nullable(), //   source: IP literal that backend sockets bind to
@@ -139,6 +141,7 @@ export const DEFAULTS: Settings = Object.freeze({
   acls: emptyAcls(),
   clientAcl: 0,
   controlAcl: 0,
+  geoipDb: null,
   control: null,
   configFile: null,
   source: null,

@@ -9,7 +9,15 @@ import type { AccessLogStats } from '../log/access.js';
 export type Origin = 'option' | 'file' | 'socket';
 
 /** The runtime side of the data plane that commands read or act on. */
-export type ControlEngine = Pick<NativeEngine, 'blacklist' | 'closeConnection' | 'stats' | 'connections' | 'clients'>;
+export type ControlEngine = Pick<NativeEngine, 'blacklist' | 'closeConnection' | 'stats' | 'connections' | 'clients' | 'countryOf'>;
+
+/** What country ACL entries can count on (lib/config/geoip.ts). */
+export interface GeoIp {
+  /** The data plane was built with libmaxminddb; false: country entries are refused. */
+  readonly supported: boolean;
+  /** The database file for a geoip_db setting (null: the default places), or null when there is none. */
+  database(setting: string | null): string | null;
+}
 
 export interface ControlContext {
   /** The current settings. Read-only: every change goes through update(). */
@@ -29,6 +37,9 @@ export interface ControlContext {
    * before running -O); before the first snapshot stats() may report empty arrays.
    */
   readonly engine: ControlEngine;
+
+  /** GeoIP for `acl N ... country CC` and `geoip_db`. */
+  readonly geoip: GeoIp;
 
   /**
    * `listen ADDR`. Before start-up has opened the listener: only check `spec` (throw PenError

@@ -48,7 +48,7 @@ export function notSupported(what: string): PenError {
 }
 
 /** Error codes whose message is a bare detail: the reply names the command in front of it. */
-const BARE_DETAIL = new Set(['PEN_ERR_USAGE', 'PEN_ERR_CONFIG']);
+const BARE_DETAIL = new Set(['PEN_ERR_USAGE', 'PEN_ERR_CONFIG', 'PEN_ERR_GEOIP']);
 
 /**
  * The error reply for something thrown while running `command`. PenError messages are shown

@@ -100,7 +100,7 @@ function serveOne(sock: net.Socket, ctx: ControlContext, run: (line: string) => 
   timeoutMs: number, maxLineBytes: number): void {
   sock.on('error', () => sock.destroy());
   const s = ctx.settings();
-  if (!aclPermits(compileAcls([s.acls[s.controlAcl] ?? []])[0]!, sock.remoteAddress)) {
+  if (!aclPermits(compileAcls([s.acls[s.controlAcl] ?? []])[0]!, sock.remoteAddress, (ip) => ctx.engine.countryOf(ip))) {
     sock.destroy();
     return;
   }

@@ -2,7 +2,7 @@
 // learn what the settings WOULD be, then applies only the differences to the live context.
 import { z } from '../config/zod.js';
 import { SettingsSchema, type Settings } from '../config/settings.js';
-import type { ControlContext, ControlEngine } from './context.js';
+import type { ControlContext, ControlEngine, GeoIp } from './context.js';
 import { commandError } from './reply.js';
 
 export class StagingContext implements ControlContext {
@@ -20,8 +20,11 @@ export class StagingContext implements ControlContext {
       clients: (since) => live.engine.clients(since),
       blacklist: (server, seconds) => { this.actions.push(() => live.engine.blacklist(server, seconds)); },
       closeConnection: (id) => { this.actions.push(() => live.engine.closeConnection(id)); return true; },
+      countryOf: (ip) => live.engine.countryOf(ip),
     };
   }
+
+  get geoip(): GeoIp { return this.live.geoip; }
 
   get pid(): number { return this.live.pid; }
 

@@ -21,6 +21,8 @@ export class Engine {
   listening: { path: string | null; port: number } | null = null;
   /** Receives the access records of each batch (one call per batch); null: they are discarded. */
   access: AccessSink | null = null;
+  /** The addon was built with libmaxminddb: country ACL entries can work. */
+  readonly geoip: boolean;
 
   /**
    * Loads the addon and starts the data-plane thread (nothing is listening yet). `udp` (-U)
@@ -28,6 +30,7 @@ export class Engine {
    */
   constructor(private readonly logger: Logger, poller: Settings['eventBackend'] = 'default', readonly udp = false) {
     const addon = loadAddon();
+    this.geoip = addon.maxminddb !== null;
     this.native = new addon.Engine({ poller, udp });
     this.native.onEvents((batch) => this.onEvents(batch));
   }
@@ -38,8 +41,10 @@ export class Engine {
     try {
       this.native.configure(snapshot);
     } catch (err) {
-      // The TLS contexts are built inside configure(): a bad file is the operator's to fix.
-      if ((err as NodeJS.ErrnoException).code === 'PEN_ERR_TLS') throw new PenError('PEN_ERR_TLS', { detail: (err as Error).message });
+      // The TLS contexts and the GeoIP database are opened inside configure(): a bad file is
+      // the operator's to fix.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'PEN_ERR_TLS' || code === 'PEN_ERR_GEOIP') throw new PenError(code, { detail: (err as Error).message });
       throw err;
     }
   }

@@ -29,6 +29,8 @@ export class FakeEngine implements NativeEngine {
   refused = 0n;
   current = 0;
   closed = false;
+  /** countryOf() answers from here (IP text -> ISO code); tests fill it in. */
+  readonly countries = new Map<string, string>();
   private eventHandler: ((batch: NativeEvent[]) => void) | null = null;
 
   configure(snapshot: Snapshot): void {
@@ -88,5 +90,9 @@ export class FakeEngine implements NativeEngine {
 
   close(): void {
     this.closed = true;
+  }
+
+  countryOf(ip: string): string | null {
+    return this.countries.get(ip) ?? null;
   }
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 /** Must equal kAbiVersion in native/snapshot.h. Bump both when a shape below changes. */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** Address family codes shared with native/net/addr.h. */
 export const FAMILY = { unset: 0, inet: 4, inet6: 6, unix: 1 } as const;
@@ -66,6 +66,14 @@ export interface Snapshot {
   acls: SnapshotAclEntry[][];
   /** The list that decides admission; denied clients go to the abuse server or are closed. */
   clientAcl: number;
+  /**
+   * The MaxMind DB file country entries are matched against (absolute; '' = none). configure()
+   * opens it on the JS thread (memory-mapped) and throws an Error with code PEN_ERR_GEOIP naming
+   * the file and libmaxminddb's reason when it cannot, when the addon was built without
+   * libmaxminddb, or when `acls` has a country entry and this is ''. It reopens the file only
+   * when the path or the file (inode, size, mtime) changed.
+   */
+  geoipDb: string;
   /** `source IP`: backend sockets bind to it (port chosen by the system); null = unbound. */
   source: SnapshotEndpoint | null;
   /** -H: add X-Forwarded-For / X-Forwarded-Proto to every HTTP/1.x request (native/tcp/xff.h). */
@@ -187,15 +195,23 @@ export interface NativeEngine {
    * last synchronous call of the onEvents callback; the engine is unusable afterwards.
    */
   close(): void;
+  /**
+   * The ISO country code of an IPv4/IPv6 literal (country.iso_code, else
+   * registered_country.iso_code) in the database of the last configure(); null when it is
+   * unknown or no database is open. For control_acl, which the control plane checks.
+   */
+  countryOf(ip: string): string | null;
 }
 
 /** The Engine methods as a runtime list (the conformance test compares it with the addon). */
 export const ENGINE_METHODS = [
   'configure', 'listen', 'blacklist', 'closeConnection', 'stats', 'connections', 'clients', 'onEvents', 'close',
+  'countryOf',
 ] as const satisfies readonly (keyof NativeEngine)[];
 /** The module exports as a runtime list. */
 export const ADDON_EXPORTS = [
-  'abiVersion', 'algorithms', 'pollers', 'Engine', 'chroot', 'openDatagram', 'sendDatagrams', '_decodeEcho',
+  'abiVersion', 'algorithms', 'pollers', 'Engine', 'chroot', 'openDatagram', 'sendDatagrams', 'maxminddb',
+  '_decodeEcho',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 export interface NativeAddon {
@@ -224,6 +240,12 @@ export interface NativeAddon {
    * listens) and the rest was not sent.
    */
   sendDatagrams(fd: number, datagrams: Buffer[]): { sent: number; errno: number };
+  /**
+   * The libmaxminddb version the addon was built with ('1.7.1'), or null when it was built
+   * without it (CMake did not find libmaxminddb, or PEN_GEOIP=OFF as for prebuilds): country
+   * ACL entries then cannot work and are refused.
+   */
+  maxminddb: string | null;
   /** Debug hook: what decode.cc understood of a snapshot, as plain data. */
   _decodeEcho(snapshot: Snapshot): unknown;
 }

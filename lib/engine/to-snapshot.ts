@@ -6,6 +6,7 @@ import net from 'node:net';
 
 import { compileAcls } from '../config/acl.js';
 import { algorithmOf } from '../config/algorithms.js';
+import { geoipDatabase, listsWithCountries } from '../config/geoip.js';
 import { PenError } from '../errors.js';
 import type { Server, Settings } from '../config/settings.js';
 import {
@@ -89,10 +90,20 @@ export async function toSnapshot(s: Settings): Promise<Snapshot> {
     accessLog: s.log !== null,
     acls: compileAcls(s.acls),
     clientAcl: s.clientAcl,
+    geoipDb: geoipDbOf(s),
     source: s.source === null ? null : { ...packIp(s.source), path: '', port: 0 },
     http: s.http,
     tls: tlsOf(s),
   };
+}
+
+/**
+ * The database the data plane opens: a geoip_db file always (so a bad one is refused when it
+ * is given), a default one only when some list has a country entry (lib/config/geoip.ts).
+ */
+function geoipDbOf(s: Settings): string {
+  if (s.geoipDb !== null) return s.geoipDb;
+  return listsWithCountries(s.acls).length > 0 ? geoipDatabase(null) ?? '' : '';
 }
 
 /**

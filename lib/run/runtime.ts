@@ -2,7 +2,8 @@
 // Settings, the data plane they are pushed to, and the process-level actions.
 import fs from 'node:fs';
 
-import type { ControlContext, ControlEngine } from '../control/context.js';
+import type { ControlContext, ControlEngine, GeoIp } from '../control/context.js';
+import { geoipDatabase } from '../config/geoip.js';
 import { parseListenSpec } from '../config/listen-spec.js';
 import { SettingsSchema, type Settings } from '../config/settings.js';
 import type { Engine } from '../engine/engine.js';
@@ -28,6 +29,10 @@ export class Runtime implements ControlContext {
 
   get engine(): ControlEngine {
     return this.eng.native;
+  }
+
+  get geoip(): GeoIp {
+    return { supported: this.eng.geoip, database: (setting) => geoipDatabase(setting) };
   }
 
   settings(): Readonly<Settings> {

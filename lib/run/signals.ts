@@ -4,6 +4,7 @@
 // USR2 aborts with a core dump as Pen does. Node's own defaults (USR1 = inspector) are replaced.
 import fs from 'node:fs';
 
+import { listsWithCountries } from '../config/geoip.js';
 import { exclusive } from '../control/dispatch.js';
 import type { Engine } from '../engine/engine.js';
 import { NOTICE, type Logger } from '../log/debug.js';
@@ -16,21 +17,23 @@ export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shut
   reload: (() => Promise<{ errors: unknown[]; changed: string[] }>) | null): void {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  // TLS: the data plane rebuilds its contexts when a certificate, key, CA, OCSP or SNI file
-  // changed (native/tls/tls.h), so HUP hands it the current settings again.
-  const refreshTls = (): void => {
-    if (rt.settings().sslCert === null) return;
+  // The data plane rebuilds its TLS contexts when a certificate, key, CA, OCSP or SNI file
+  // changed (native/tls/tls.h), and reopens the GeoIP database when its file changed
+  // (native/geo/db.h), so HUP hands it the current settings again.
+  const refreshFiles = (): void => {
+    const s = rt.settings();
+    if (s.sslCert === null && s.geoipDb === null && listsWithCountries(s.acls).length === 0) return;
     void exclusive(rt, () => engine.apply(rt.settings()))
-      .catch((e: unknown) => logger.log(0, `SIGHUP: certificates not reloaded: ${(e as Error).message}`));
+      .catch((e: unknown) => logger.log(0, `SIGHUP: certificates / GeoIP database not reloaded: ${(e as Error).message}`));
   };
   process.on('SIGHUP', () => {
     rt.reopenLogs();
     if (!reload) {
-      refreshTls();
+      refreshFiles();
       return logger.log(1, 'SIGHUP: no -F configuration file to re-read');
     }
     void reload().then((r) => {
-      refreshTls();
+      refreshFiles();
       logger.log(r.errors.length ? 0 : 1,
         `SIGHUP: configuration re-read, ${r.changed.length} setting(s) changed` +
         (r.errors.length ? `, ${r.errors.length} error(s)` : ''));

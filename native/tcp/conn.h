@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "acl/acl.h"
 #include "balance/servers.h"
 #include "log/capture.h"
 #include "net/addr.h"
@@ -45,6 +46,7 @@ struct Conn {
   bool holdsServer = false;  // counted in the server's conn
   bool waitingFd = false;    // accepted, waiting for a descriptor to connect upstream
   net::Addr client;
+  acl::ClientCountry country;  // looked up once, when a list with a country entry is checked
   Dir up;    // client -> server
   Dir down;  // server -> client
   int64_t lastActiveMs = 0;

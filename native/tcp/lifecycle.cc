@@ -69,7 +69,7 @@ void Engine::openConn(int fd, const net::Addr& peer) {
   int ci = clients_.touch(peer, nowMs_, snap_->trackingSec);
   int remembered = clients_.at(ci).server;
   int first;
-  if (!acl::permits(snap_->acls[size_t(snap_->clientAcl)], clients_.at(ci).key)) {
+  if (!acl::permits(snap_->acls[size_t(snap_->clientAcl)], clients_.at(ci).key, snap_->geo.get(), c->country)) {
     // Denied: the abuse server if there is one, else closed -- never the emergency server
     // (Pen sends denied clients there when -e is set and -B is not, quirk 20).
     c->initial = kAbuse;
@@ -124,7 +124,7 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
   if (!sc || !rt || !sc->configured() || sc->addr.disabled()) return Try::kRejected;
   if (rt->blacklisted(nowMs_, snap_->blacklistSec)) return Try::kRejected;
   net::AddrKey key = net::keyOf(c.client);
-  if (s != kAbuse && !acl::permits(snap_->acls[size_t(sc->acl)], key)) return Try::kRejected;
+  if (s != kAbuse && !acl::permits(snap_->acls[size_t(sc->acl)], key, snap_->geo.get(), c.country)) return Try::kRejected;
   int ci = clients_.find(key);
   if (sc->maxc > 0 && rt->conn >= sc->maxc) {
     bool sticky = ci >= 0 && clients_.at(ci).server == s;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "acl/acl.h"
 #include "balance/servers.h"
 #include "net/addr.h"
 
@@ -54,6 +55,7 @@ struct Flow {
   bool holdsServer = false;  // counted in the server's conn
   FlowKey key;
   net::Addr client;
+  acl::ClientCountry country;  // looked up once, when a list with a country entry is checked
   net::Addr to;  // the server address `fd` is connected to (a changed address moves the flow)
   Local local;
   int64_t lastActiveMs = 0;  // last datagram either way (monotonic)

@@ -32,7 +32,8 @@ uint64_t Balancer::token(const Flow& f) const {
 Flow* Balancer::openFlow(const net::Addr& client, const FlowKey& key) {
   int ci = clients_.touch(client, nowMs_, snap_->trackingSec);
   int remembered = clients_.at(ci).server;
-  bool permitted = acl::permits(snap_->acls[size_t(snap_->clientAcl)], clients_.at(ci).key);
+  acl::ClientCountry country;  // handed to the flow, so its servers' acls reuse the lookup
+  bool permitted = acl::permits(snap_->acls[size_t(snap_->clientAcl)], clients_.at(ci).key, snap_->geo.get(), country);
   if (!permitted && !snap_->hasAbuse) {
     // Denied: the abuse server if there is one, else dropped -- never the emergency server
     // (quirk 20).
@@ -46,6 +47,7 @@ Flow* Balancer::openFlow(const net::Addr& client, const FlowKey& key) {
     return nullptr;
   }
   accepted_++;
+  f->country = country;
   f->lastActiveMs = nowMs_;
   if (!permitted) {
     f->initial = kAbuse;
@@ -125,7 +127,7 @@ Balancer::Try Balancer::tryServer(Flow& f, int s) {
   if (sc->addr.family() != AF_INET && sc->addr.family() != AF_INET6) return Try::kRejected;
   if (rt->blacklisted(nowMs_, snap_->blacklistSec)) return Try::kRejected;
   net::AddrKey key = net::keyOf(f.client);
-  if (s != kAbuse && !acl::permits(snap_->acls[size_t(sc->acl)], key)) return Try::kRejected;
+  if (s != kAbuse && !acl::permits(snap_->acls[size_t(sc->acl)], key, snap_->geo.get(), f.country)) return Try::kRejected;
   int ci = clients_.find(key);
   if (sc->maxc > 0 && rt->conn >= sc->maxc) {
     bool sticky = ci >= 0 && clients_.at(ci).server == s;

@@ -39,8 +39,10 @@ test('decode.cc understands every snapshot field as sent', async () => {
   s.acls[2] = [
     { kind: 'ipv4', permit: true, address: '10.0.0.0', mask: '255.0.0.0' },
     { kind: 'ipv6', permit: false, address: '2001:db8::', prefix: 32 },
+    { kind: 'country', permit: false, country: 'SE' },
   ];
   s.clientAcl = 2;
+  s.geoipDb = '/etc/pen/countries.mmdb';
   s.http = true;
   s.sslCert = '/etc/pen/cert.pem';
   s.sslCaFile = '/etc/pen/ca.pem';
@@ -58,6 +60,8 @@ test('a bad snapshot field is refused with its path', async () => {
   s.servers = [{ host: '127.0.0.1', port: 1, maxc: 0, hard: 0, weight: 0, prio: 0, acl: 0 }];
   const snap = await toSnapshot(s);
   assert.throws(() => addon._decodeEcho({ ...snap, algorithm: 'nosuch' }), /unknown algorithm 'nosuch'/);
+  assert.throws(() => addon._decodeEcho({ ...snap, acls: [[{ permit: true, country: 'se' }], ...snap.acls.slice(1)] }),
+    /acls\[0\]\[0\]\.country: expected a two-letter upper-case country code/);
   (snap.servers[0] as { port: number }).port = 70000;
   assert.throws(() => addon._decodeEcho(snap), (e: Error & { code?: string }) =>
     e.code === 'PEN_ERR_SNAPSHOT' && /servers\[0\]\.port/.test(e.message));

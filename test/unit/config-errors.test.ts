@@ -55,7 +55,7 @@ test('resolve error keeps Pen\'s wording', () => {
 
 test('exit codes: invocation errors 2, system errors 1', () => {
   const two: PenErrorCode[] = ['PEN_ERR_USAGE', 'PEN_ERR_UNSUPPORTED', 'PEN_ERR_RANGE',
-    'PEN_ERR_SERVER_SPEC', 'PEN_ERR_LISTEN_SPEC', 'PEN_ERR_CONFIG', 'PEN_ERR_TLS'];
+    'PEN_ERR_SERVER_SPEC', 'PEN_ERR_LISTEN_SPEC', 'PEN_ERR_CONFIG', 'PEN_ERR_TLS', 'PEN_ERR_GEOIP'];
   for (const code of Object.keys(ERRORS) as PenErrorCode[]) {
     assert.equal(ERRORS[code].exitCode, two.includes(code) ? 2 : 1, code);
     assert.match(code, /^PEN_ERR_[A-Z_]+$/);

@@ -80,5 +80,23 @@ test('matching: families, mapped clients, unix peers, countries', () => {
   assert.equal(aclPermits(v6, '127.0.0.1'), true, 'an IPv6 entry does not apply to IPv4 clients');
   assert.equal(aclPermits(v6, 'fe80::1%eth0'), false);
   assert.equal(aclPermits(v4, undefined), true, 'unix-socket peers always pass');
-  assert.equal(aclPermits(list('permit country SE'), '127.0.0.1'), false, 'no country database: never matches');
+  assert.equal(aclPermits(list('permit country SE'), '127.0.0.1'), false, 'no country lookup: never matches');
+});
+
+test('matching: country entries ask countryOf once, only when reached, for both families', () => {
+  const asked: string[] = [];
+  const countries: Record<string, string> = { '127.0.0.2': 'SE', '::1': 'SE', '127.0.0.3': 'US' };
+  const countryOf = (ip: string) => { asked.push(ip); return countries[ip] ?? null; };
+  const l = list('deny country SE', 'deny country NO', 'permit 127.0.0.0 255.0.0.0', 'deny ::/0');
+  assert.equal(aclPermits(l, '127.0.0.2', countryOf), false, 'SE denied');
+  assert.equal(aclPermits(l, '::1', countryOf), false, 'country entries apply to IPv6 clients too');
+  assert.equal(aclPermits(l, '127.0.0.3', countryOf), true, 'US: no country entry matches, the address entry does');
+  assert.equal(aclPermits(l, '127.0.0.4', countryOf), true, 'unknown country: country entries do not match');
+  assert.deepEqual(asked, ['127.0.0.2', '::1', '127.0.0.3', '127.0.0.4'], 'one lookup per client');
+  asked.length = 0;
+  assert.equal(aclPermits(list('permit 127.0.0.3', 'deny country SE'), '127.0.0.3', countryOf), true);
+  assert.deepEqual(asked, [], 'not looked up when an address entry decides first');
+  assert.equal(aclPermits(list('permit country US'), '::ffff:127.0.0.2', countryOf), false,
+    'no match: the opposite of the last entry');
+  assert.equal(aclPermits(list('deny country SE'), null, countryOf), true, 'unix peers always pass');
 });

@@ -149,7 +149,8 @@ test('acl, no acl, client_acl, control_acl', async () => {
   assert.equal(await run(ctx, 'acl 1 deny 10.1.2.3 255.0.0.0'), '');
   assert.equal(await run(ctx, 'acl 2 permit 2001:db8::1/32'), '');
   assert.equal(await run(ctx, 'acl 3 deny country se'),
-    'pen: acl: country entries are not supported yet (no GeoIP database)\n');
+    'pen: acl: country entries need a GeoIP database: set one with geoip_db FILE (none given, and no ' +
+    '/var/lib/GeoIP/GeoLite2-Country.mmdb or /usr/share/GeoIP/GeoLite2-Country.mmdb)\n');
   assert.deepEqual(ctx.settings().acls[1], [
     { kind: 'ipv4', permit: true, address: '127.0.0.1', mask: '255.255.255.255' },
     { kind: 'ipv4', permit: false, address: '10.0.0.0', mask: '255.0.0.0' },

@@ -4,7 +4,7 @@
 import { SettingsSchema, defaultSettings, type Settings } from '../../lib/config/settings.js';
 import { PenError } from '../../lib/errors.js';
 import { FakeEngine } from '../../lib/engine/fake-engine.js';
-import type { ControlContext, Origin } from '../../lib/control/context.js';
+import type { ControlContext, GeoIp, Origin } from '../../lib/control/context.js';
 import { dispatch } from '../../lib/control/dispatch.js';
 
 export interface TestContext extends ControlContext {
@@ -17,6 +17,8 @@ export interface TestContext extends ControlContext {
   exits: number;
   /** Successful update() calls (each would push one snapshot). */
   updates: number;
+  /** A GeoIP build whose only database is what geoip_db names; tests may replace it. */
+  geoip: GeoIp;
 }
 
 export function makeContext(init: Partial<Settings> = {}): TestContext {
@@ -28,6 +30,7 @@ export function makeContext(init: Partial<Settings> = {}): TestContext {
     listens: [],
     exits: 0,
     updates: 0,
+    geoip: { supported: true, database: (setting) => setting },
     pid: 4242,
     settings: () => current,
     async update(mutate) {

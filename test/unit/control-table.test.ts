@@ -20,8 +20,9 @@ test('every Pen command has an entry', () => {
   const missing = PEN_COMMANDS.filter((name) => !table.byName.has(name));
   assert.deepEqual(missing, []);
   const extra = [...table.byName.keys()].filter((name) => !PEN_COMMANDS.includes(name));
-  assert.deepEqual(extra.sort(), ['help', 'no ssl_ocsp_response', 'no ssl_option', 'no ssl_sni_path', 'ssl_ciphersuites'],
-    'the words Pen did not have: help, the TLS 1.3 ciphersuites and ways to turn TLS settings off');
+  assert.deepEqual(extra.sort(), ['geoip_db', 'help', 'no geoip_db', 'no ssl_ocsp_response', 'no ssl_option',
+    'no ssl_sni_path', 'ssl_ciphersuites'],
+    'the words Pen did not have: help, the GeoIP database, the TLS 1.3 ciphersuites and ways to turn settings off');
 });
 
 test('duplicate and malformed names are refused when the table is built', () => {

@@ -88,8 +88,12 @@ test('write -> read at start-up reproduces the settings', async () => {
     connMax: 800, pendingMax: 7, idleTimeout: 300, keepalive: true, source: '127.0.0.9', abortOnError: true,
     eventBackend: 'poll', configFile: '/etc/pen.cfg',
   } satisfies Partial<Settings>);
-  s.acls[5] = [{ kind: 'ipv6', permit: false, address: '2001:db8::', prefix: 32 }];
+  s.acls[5] = [{ kind: 'ipv6', permit: false, address: '2001:db8::', prefix: 32 },
+    { kind: 'country', permit: false, country: 'SE' }];
+  s.geoipDb = '/var/lib/pen/countries.mmdb';
   const text = renderConfig(commandTable(), s, { file: '/etc/pen.cfg', now: new Date() });
+  assert.match(text, /\n# pen [^\n]*\ngeoip_db \/var\/lib\/pen\/countries.mmdb\nno acl 0\n/,
+    'geoip_db comes before the acl lines that need it');
 
   // A restart as line 2 says: the start-up options, then the file.
   const base = defaultSettings();
