@@ -69,19 +69,25 @@ void Engine::run() {
     if (stopping_) break;
     nowMs_ = util::monotonicMs();
     applyPending();
-    for (int i = 0; i < n; i++) {
-      uint64_t t = evs[i].token;
-      uint64_t kind = t & 3;
-      if (kind == kWake) {
-        wakeup_.drain();
-      } else if (kind == kListener) {
-        if (listenMask_) acceptBatch();
-      } else {
-        uint32_t id = uint32_t(t >> 2) & 0x3fffffff, gen = uint32_t(t >> 32);
-        if (id >= slots_.size()) continue;
-        tcp::Conn& c = *slots_[id];
-        if (!c.used || c.gen != gen) continue;  // closed earlier in this batch
-        onConnEvent(c, int(kind), evs[i].events);
+    // Backend-side events go last: a client that has already closed is then seen before the
+    // backend's EOF, so the FIN reaches a socket its owner has let go of instead of waking
+    // the client up just to read it (the common end of a request/response exchange).
+    for (int pass = 0; pass < 2; pass++) {
+      for (int i = 0; i < n; i++) {
+        uint64_t t = evs[i].token;
+        uint64_t kind = t & 3;
+        if ((kind == kSideServer) != (pass == 1)) continue;
+        if (kind == kWake) {
+          wakeup_.drain();
+        } else if (kind == kListener) {
+          if (listenMask_) acceptBatch();
+        } else {
+          uint32_t id = uint32_t(t >> 2) & 0x3fffffff, gen = uint32_t(t >> 32);
+          if (id >= slots_.size()) continue;
+          tcp::Conn& c = *slots_[id];
+          if (!c.used || c.gen != gen) continue;  // closed earlier in this batch
+          onConnEvent(c, int(kind), evs[i].events);
+        }
       }
     }
     due.clear();
