@@ -122,17 +122,30 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
   }
 
   /* The country database of s (JS thread; swapped with the snapshot like the TLS contexts).
-     Throws PEN_ERR_GEOIP, and nothing changes, when the file cannot be opened, when this
-     build has no libmaxminddb, or when a list has country entries but there is no database:
-     an entry that could never match is refused, not kept. */
+     Throws PEN_ERR_GEOIP, and nothing changes, when a newly named file cannot be opened,
+     when this build has no libmaxminddb, or when a list has country entries but there is no
+     database: an entry that could never match is refused, not kept. The file in use that
+     went bad on disk (a half-written update) does not block settings changes: the copy
+     opened before stays in use and one warning per bad version of the file is logged. */
   void openGeo(Napi::Env env, Snapshot& s) {
     bool country = acl::hasCountryEntries(s.acls);
     if (!geo::kSupported && (country || !s.geoipDb.empty())) throw errnoError(env, geo::kUnsupported, "PEN_ERR_GEOIP");
     if (!s.geoipDb.empty()) {
+      const std::shared_ptr<const geo::Db>& cur = geo_.current();
       try {
         s.geo = geo_.get(s.geoipDb);
       } catch (const std::exception& e) {
-        throw errnoError(env, e.what(), "PEN_ERR_GEOIP");
+        if (!cur || cur->path() != s.geoipDb) throw errnoError(env, e.what(), "PEN_ERR_GEOIP");
+        s.geo = cur;
+        std::string fp = geo::fingerprintOf(s.geoipDb);
+        if (fp != geoBadFingerprint_) {
+          geoBadFingerprint_ = fp;
+          events::Record r;
+          r.kind = events::Record::kLog;
+          r.level = 0;
+          r.text = std::string(e.what()) + "; still using the copy opened before";
+          events_.push(std::move(r));
+        }
       }
     }
     if (country && !s.geo)
@@ -323,6 +336,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
   events::Queue events_;
   tls::Cache tls_;  // the TLS contexts of the last configure (rebuilt when a file changes)
   geo::Cache geo_;  // the country database of the last configure (reopened when the file changes)
+  std::string geoBadFingerprint_;  // the version of that file last found unreadable (warned once)
   bool udp_ = false;
   Napi::Env::CleanupHook<void (*)(JsEngine*), JsEngine> cleanup_;
   bool cleanupRan_ = false;

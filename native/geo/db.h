@@ -65,8 +65,7 @@ class Cache {
  public:
   /* The Db for path: the current one when path and the file (device, inode, size, mtime) are
      unchanged, else a freshly opened one -- so a HUP or any configure picks up a database
-     that geoipupdate replaced. Throws like Db::open; the current one stays current (like the
-     TLS contexts, a file that went bad blocks configure until it is fixed, and says why).
+     that geoipupdate replaced. Throws like Db::open; the current one stays current.
      Does not make the result current: commit() it once the snapshot holding it is in. */
   std::shared_ptr<const Db> get(const std::string& path) const;
   /* Makes db (null: none) the current one. */

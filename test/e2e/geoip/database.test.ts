@@ -69,7 +69,7 @@ test('geoip_db over penctl: a bad file is refused naming it, the previous databa
     assert.equal(await outcome(pen.endpoint), 'A', 'the client is in US now');
   }));
 
-test('HUP reopens a database replaced on disk; a broken replacement leaves the old one serving', { skip },
+test('HUP reopens a database replaced on disk; a broken replacement leaves the old one serving, once warned', { skip },
   () => scoped(async (s) => {
     const d = dir(s);
     const db = writeCountryDb(d, 'c.mmdb', { [`${CLIENT}/32`]: 'US' });
@@ -89,6 +89,10 @@ test('HUP reopens a database replaced on disk; a broken replacement leaves the o
     await waitFor(() => pen.stderr().includes(`GeoIP database '${db}': The MaxMind DB file contains invalid metadata`),
       5000, 'the HUP error in the log');
     assert.equal(await outcome(pen.endpoint), 'denied', 'the previous database still serves');
+    assert.equal(await command(pen.control, 'acl 2 deny country NO'), '', 'settings changes still work meanwhile');
+    assert.equal(await command(pen.control, 'acl 2 deny country NO'), '', 'and the warning is not repeated');
+    const warnings = pen.stderr().split('GeoIP database').length - 1;
+    assert.equal(warnings, 1, `one warning for the bad file, got:\n${pen.stderr()}`);
   }));
 
 test('write -> restart keeps geoip_db (before the acl lines that need it)', { skip }, () => scoped(async (s) => {
