@@ -75,12 +75,14 @@ int openUdpListener(const Addr& addr, std::string& err) {
   return fd;
 }
 
-int openUdpUpstream(const Addr& addr, int& err) {
+int openUdpUpstream(const Addr& addr, const Addr* source, int& err) {
   int fd = socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     err = errno;
     return -1;
   }
+  if (source && source->family() == addr.family())
+    (void)bind(fd, reinterpret_cast<const sockaddr*>(&source->ss), source->len);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len) < 0) {
     err = errno;
     close(fd);

@@ -19,7 +19,9 @@ int openUdpListener(const Addr& addr, std::string& err);
 
 /* Opens a non-blocking, close-on-exec UDP socket connected to addr, so that the kernel
    delivers only that server's datagrams to it and reports ICMP errors (port unreachable
-   -> ECONNREFUSED) on it. Returns the fd, or -1 with err = errno. */
-int openUdpUpstream(const Addr& addr, int& err);
+   -> ECONNREFUSED) on it. source (may be null): bind to it (port 0) first when of addr's
+   family; as for TCP, a source that cannot be bound is not fatal. Returns the fd, or -1 with
+   err = errno. */
+int openUdpUpstream(const Addr& addr, const Addr* source, int& err);
 
 }  // namespace pen::net

@@ -135,8 +135,10 @@ Balancer::Try Balancer::tryServer(Flow& f, int s) {
   }
   f.action = "opening the upstream socket";
   int err = 0;
-  int fd = net::openUdpUpstream(sc->addr, err);
-  if (fd < 0 && outOfDescriptors(err) && evictOldest(&f, "evicted: out of descriptors")) fd = net::openUdpUpstream(sc->addr, err);
+  const net::Addr* source = snap_->hasSource ? &snap_->source : nullptr;
+  int fd = net::openUdpUpstream(sc->addr, source, err);
+  if (fd < 0 && outOfDescriptors(err) && evictOldest(&f, "evicted: out of descriptors"))
+    fd = net::openUdpUpstream(sc->addr, source, err);
   if (fd < 0) {
     if (outOfDescriptors(err)) {
       log(0, "socket for " + (regular(s) ? "server " + std::to_string(s) : std::string("a server")) + ": " +

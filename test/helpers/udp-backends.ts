@@ -23,6 +23,8 @@ export interface UdpBackend {
   bytes: number;
   /** Source ports seen, in order of arrival (one entry per datagram). */
   ports: number[];
+  /** Source addresses seen, in order of arrival (one entry per datagram). */
+  hosts: string[];
   /** Sizes of the datagrams received, in order. */
   sizes: number[];
   /** Stops answering without closing the socket (replies are dropped). */
@@ -65,7 +67,7 @@ export function dnsAnswer(q: Buffer, text: string): Buffer | null {
 export async function startUdpBackend(name: string, host: string, mode: UdpMode = 'dns'): Promise<UdpBackend> {
   const sock = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: 8 << 20 });
   const b: UdpBackend = {
-    name, host, port: 0, spec: '', received: 0, bytes: 0, ports: [], sizes: [], mute: false,
+    name, host, port: 0, spec: '', received: 0, bytes: 0, ports: [], hosts: [], sizes: [], mute: false,
     close: () => withTimeout(new Promise<void>((resolve) => sock.close(() => resolve())), 5000,
       `UDP backend ${name} to close`).catch(() => undefined),
   };
@@ -74,6 +76,7 @@ export async function startUdpBackend(name: string, host: string, mode: UdpMode 
     b.received++;
     b.bytes += msg.length;
     b.ports.push(rinfo.port);
+    b.hosts.push(rinfo.address);
     b.sizes.push(msg.length);
     if (b.mute) return;
     const send = (data: Buffer) => sock.send(data, rinfo.port, rinfo.address, () => undefined);

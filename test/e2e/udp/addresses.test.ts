@@ -1,6 +1,6 @@
 // UDP mode addresses: replies leave from the address the client sent to, also on a wildcard
 // listener (Pen let routing choose, quirk 7), on IPv4, IPv6 and dual-stack listeners, with
-// backends of the other family; a unix path cannot be a UDP listener.
+// backends of the other family; a unix path cannot be a UDP listener; `source` binds flow sockets.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -64,3 +64,15 @@ test('udp: a unix path is refused as a UDP listener', async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /UDP mode needs an IPv4 or IPv6 address/);
 });
+
+test('udp: `source IP` binds new flow sockets to IP; the backend sees datagrams from it', () => scoped(async (s) => {
+  const a = await startUdpBackend('A', ip(22));
+  s.defer(() => a.close());
+  const listen = { host: ip(21), port: await freeUdpPort(ip(21)) };
+  const p = await startUdpPen(listen, ['-O', `source ${ip(29)}`], [a.spec]);
+  s.defer(() => p.kill());
+  const c = await UdpClient.open(ip(100));
+  s.defer(() => c.close());
+  assert.equal(await c.ask(listen, 'q'), 'A:q');
+  assert.deepEqual(a.hosts, [ip(29)], 'the flow socket was bound to the source address');
+}));
