@@ -1,15 +1,16 @@
 // Failover (spec/selection.md §5): a refused or timed-out connect blacklists the server and the
 // client is tried on the next server; stubborn (-s) closes the client instead; with nothing
-// available the client is closed.
+// available the client is closed; bytes the client sent before pen accepted it survive a
+// failover found by the first send.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { closedPort, startHttpNamed, startHungListener } from '../../helpers/backends.js';
+import { closedPort, pattern, sha256, startEcho, startHttpNamed, startHungListener } from '../../helpers/backends.js';
 import { connect, whoAnswers } from '../../helpers/clients.js';
 import { loopback, specOf } from '../../helpers/net.js';
 import { penOn } from '../../helpers/pen.js';
 import { scoped } from '../../helpers/scope.js';
-import { withTimeout } from '../../helpers/time.js';
+import { sleep, waitFor, withTimeout } from '../../helpers/time.js';
 
 const ip = loopback(21);
 
@@ -83,3 +84,25 @@ test('connect timeout (-t 1): a hanging server is abandoned after 1-2 s and blac
     }
   });
 });
+
+test('failover keeps what the client sent before pen accepted it (-x 1: it waited in the backlog)', () => scoped(async (s) => {
+  const dead = await closedPort(ip(52));
+  const e = s.backend(await startEcho('E', { host: ip(53) }));
+  const pen = s.pen(await penOn(ip(51), ['-r', '-x', '1'], [e.spec, specOf(dead)]));
+  const holder = s.client(await connect(pen.endpoint, { localAddress: ip(100) }));
+  await holder.write('hold\n');
+  assert.equal(await holder.line(5000), 'hold', 'the first client is relayed by E (roundrobin: server 0)');
+  // At -x 1 the next client's connect completes in the kernel backlog and its bytes queue
+  // there: when pen accepts it they are already waiting, so its first choice (server 1, which
+  // refuses) is found refusing by the first send, and the bytes must reach E all the same.
+  const payload = pattern(200_000, 7);
+  const c = s.client(await connect(pen.endpoint, { localAddress: ip(101) }));
+  const wrote = c.write(payload);
+  await sleep(200);
+  assert.equal(c.received, 0, 'not accepted yet');
+  holder.destroy();
+  await withTimeout(wrote, 5000, 'the payload to be taken');
+  await c.atLeast(payload.length, 5000);
+  assert.equal(sha256(c.bytes()), sha256(payload), 'every byte, in order, through the failover');
+  await waitFor(() => pen.stderr().includes('connect to server 1'), 3000, 'the refusal of server 1 in the log');
+}));
