@@ -165,28 +165,28 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
    already sent. A backend that takes it is connected, which saves a poller round trip on
    loopback and fast LANs where the handshake completes inside connect(). Returns true when
    the connection was settled here (connected, failed over, or closed); false leaves it
-   connecting, with anything read kept pending in c.up. */
+   connecting, with anything read kept pending in c.up. The bytes read and the access record
+   go to the server they end up with: after a refusal, the one the failover settled on. */
 bool Engine::offerWhileConnecting(Conn& c) {
   int err = 0;
   uint64_t before = c.up.bytes;
   c.up.tap = snap_->accessLog && !c.logged;
   tcp::Offer r = tcp::offer(c.up, c.cfd, c.ufd, env_, err);
-  takeLine(c);
-  if (balance::ServerRuntime* rt = runtime(c.server)) rt->sx += c.up.bytes - before;
-  switch (r) {
-    case tcp::Offer::kTaken:
-      connected(c, false);
-      return true;
-    case tcp::Offer::kDstError:
-      connectFailed(c, err);
-      return true;
-    case tcp::Offer::kSrcError:
-      closeConn(c, strerror(err));
-      return true;
-    case tcp::Offer::kNothing:
-      break;
+  uint64_t read = c.up.bytes - before;
+  if (r == tcp::Offer::kSrcError) {
+    env_.line.taken = false;
+    closeConn(c, strerror(err));
+    return true;
   }
-  return false;
+  if (r == tcp::Offer::kDstError) connectFailed(c, err);  // fails over at once, keeping the bytes
+  if (!c.used) {
+    env_.line.taken = false;
+    return true;
+  }
+  takeLine(c);
+  if (balance::ServerRuntime* rt = runtime(c.server)) rt->sx += read;
+  if (r == tcp::Offer::kTaken) connected(c, false);
+  return r != tcp::Offer::kNothing;
 }
 
 /* Out of descriptors for the backend socket: the client keeps its connection and waits (no
