@@ -1,4 +1,4 @@
-// The worker loop, the listener and the JS-facing side of the Engine (see engine.h).
+// The Worker hooks, the listener, timers and the JS-facing queries of the Engine (see engine.h).
 #include "engine.h"
 
 #include <fcntl.h>
@@ -16,89 +16,73 @@
 namespace pen {
 
 namespace {
-// Poller tokens and timer keys: generation << 32 | slot << 2 | kind.
-enum : uint64_t { kSideClient = 0, kSideServer = 1, kListener = 2, kWake = 3 };
+namespace token = loop::token;
+// Poller token kinds (with token::kListener, token::kWake) and timer kinds.
+enum : uint64_t { kSideClient = 0, kSideServer = 1 };
 enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1, kTimerResume = 2 };  // 3: tcp::kTimerHandshake
-constexpr int kMaxEvents = 256;
 constexpr int kAcceptPauseMs = 100;
 constexpr uint32_t kScratch = 65536;
 }  // namespace
 
-Engine::Engine(std::unique_ptr<loop::Poller> poller, events::Queue& events)
-    : poller_(std::move(poller)), events_(events), snap_(std::make_shared<Snapshot>()) {
+Engine::Engine(std::unique_ptr<loop::Poller> poller, events::Queue& events) : Worker(std::move(poller), events) {
   scratch_.resize(kScratch);
   env_ = tcp::RelayEnv{scratch_.data(), kScratch, &pipes_};
-  algo_ = balance::makeAlgorithm(snap_->algorithm);
-  algoName_ = snap_->algorithm;
 }
 
 Engine::~Engine() { stop(); }
 
-bool Engine::start(std::string& err) {
-  if (!wakeup_.open(err)) return false;
-  if (int e = poller_->add(wakeup_.readFd(), loop::kRead, kWake)) {
-    err = std::string("poller: ") + strerror(e);
-    return false;
-  }
-  started_ = true;
-  thread_ = std::thread([this] { run(); });
-  return true;
-}
-
-void Engine::stop() {
-  if (!started_) return;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopping_ = true;
-  }
-  wake();
-  thread_.join();
-  started_ = false;
-  wakeup_.close();
-}
-
-void Engine::wake() { wakeup_.notify(); }
-
-void Engine::run() {
-  std::vector<loop::Event> evs(kMaxEvents);
-  std::vector<uint64_t> due;
-  int timeout = -1;
-  for (;;) {
-    int n = poller_->wait(evs.data(), kMaxEvents, timeout);
-    std::lock_guard<std::mutex> g(mu_);
-    if (stopping_) break;
-    nowMs_ = util::monotonicMs();
-    applyPending();
-    // Backend-side events go last: a client that has already closed is then seen before the
-    // backend's EOF, so the FIN reaches a socket its owner has let go of instead of waking
-    // the client up just to read it (the common end of a request/response exchange).
-    for (int pass = 0; pass < 2; pass++) {
-      for (int i = 0; i < n; i++) {
-        uint64_t t = evs[i].token;
-        uint64_t kind = t & 3;
-        if ((kind == kSideServer) != (pass == 1)) continue;
-        if (kind == kWake) {
-          wakeup_.drain();
-        } else if (kind == kListener) {
-          if (listenMask_) acceptBatch();
-        } else {
-          uint32_t id = uint32_t(t >> 2) & 0x3fffffff, gen = uint32_t(t >> 32);
-          if (id >= slots_.size()) continue;
-          tcp::Conn& c = *slots_[id];
-          if (!c.used || c.gen != gen) continue;  // closed earlier in this batch
-          onConnEvent(c, int(kind), evs[i].events);
-        }
+int Engine::turn(const loop::Event* evs, int n) {
+  // Backend-side events go last: a client that has already closed is then seen before the
+  // backend's EOF, so the FIN reaches a socket its owner has let go of instead of waking
+  // the client up just to read it (the common end of a request/response exchange).
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < n; i++) {
+      uint64_t t = evs[i].token;
+      uint64_t kind = token::kind(t);
+      if ((kind == kSideServer) != (pass == 1)) continue;
+      if (kind == token::kWake) {
+        drainWake();
+      } else if (kind == token::kListener) {
+        if (listenMask_) acceptBatch();
+      } else {
+        uint32_t id = token::slot(t);
+        if (id >= slots_.size()) continue;
+        tcp::Conn& c = *slots_[id];
+        if (!c.used || c.gen != token::gen(t)) continue;  // closed earlier in this batch
+        onConnEvent(c, int(kind), evs[i].events);
       }
     }
-    due.clear();
-    timers_.due(nowMs_, due);
-    for (uint64_t k : due) onTimer(k);
-    retryWaiting();
-    armListener();
-    int flushIn = events_.flush(nowMs_);
-    timeout = events::sooner(timers_.nextTimeout(util::monotonicMs()), flushIn);
   }
-  // Shutdown: close every connection and the listener (Pen's TERM behaviour).
+  due_.clear();
+  timers_.due(nowMs_, due_);
+  for (uint64_t k : due_) onTimer(k);
+  retryWaiting();
+  armListener();
+  return timers_.nextTimeout(util::monotonicMs());
+}
+
+void Engine::adoptSnapshot(const Snapshot& prev) {
+  rt_.resize(snap_->servers.size());
+  env_.dump = snap_->debug >= 3 ? (snap_->ascii ? 2 : 1) : 0;
+  if (prev.idleTimeoutSec == 0 && snap_->idleTimeoutSec > 0)
+    for (auto& c : slots_)
+      if (c->used) timers_.add(c->lastActiveMs + snap_->idleTimeoutSec * 1000LL, token::make(c->gen, c->id, kTimerIdle));
+}
+
+void Engine::adoptListener(int fd) {
+  if (listenFd_ >= 0) {
+    if (listenMask_) poller_->remove(listenFd_);
+    close(listenFd_);
+  }
+  listenFd_ = fd;
+  listenMask_ = 0;
+}
+
+bool Engine::inUse(uint32_t id) const { return id < slots_.size() && slots_[id]->used; }
+
+void Engine::closeSlot(uint32_t id, const char* why) { closeConn(*slots_[id], why); }
+
+void Engine::closeAll() {
   for (auto& c : slots_)
     if (c->used) closeConn(*c, "shutting down");
   if (listenFd_ >= 0) {
@@ -106,42 +90,11 @@ void Engine::run() {
     close(listenFd_);
     listenFd_ = -1;
   }
-  if (hasNextListener_ && nextListener_ >= 0) close(nextListener_);
-  hasNextListener_ = false;
 }
 
-void Engine::applyPending() {
-  if (nextSnap_) {
-    bool idleWasOff = snap_->idleTimeoutSec == 0;
-    snap_ = std::move(nextSnap_);
-    nextSnap_.reset();
-    if (rt_.size() < snap_->servers.size()) rt_.resize(snap_->servers.size());
-    if (rt_.size() > snap_->servers.size()) rt_.resize(snap_->servers.size());
-    if (snap_->algorithm != algoName_) {
-      if (auto a = balance::makeAlgorithm(snap_->algorithm)) {
-        algo_ = std::move(a);
-        algoName_ = snap_->algorithm;
-      }
-    }
-    clients_.setCapacity(size_t(snap_->clientsMax));
-    env_.dump = snap_->debug >= 3 ? (snap_->ascii ? 2 : 1) : 0;
-    if (idleWasOff && snap_->idleTimeoutSec > 0)
-      for (auto& c : slots_)
-        if (c->used) timers_.add(c->lastActiveMs + snap_->idleTimeoutSec * 1000LL, uint64_t(c->gen) << 32 | uint64_t(c->id) << 2 | kTimerIdle);
-  }
-  if (hasNextListener_) {
-    if (listenFd_ >= 0) {
-      if (listenMask_) poller_->remove(listenFd_);
-      close(listenFd_);
-    }
-    listenFd_ = nextListener_;
-    listenMask_ = 0;
-    nextListener_ = -1;
-    hasNextListener_ = false;
-  }
-  for (uint32_t id : killList_)
-    if (id < slots_.size() && slots_[id]->used) closeConn(*slots_[id], "closed by the operator");
-  killList_.clear();
+void Engine::countOpen(uint32_t& active, uint32_t& pending) const {
+  active = active_;
+  pending = pending_;
 }
 
 /* The listener is read-armed only while a client could be taken on: below the connection
@@ -154,7 +107,7 @@ void Engine::armListener() {
   uint32_t mask = want ? uint32_t(loop::kRead) : 0u;
   if (mask == listenMask_) return;
   if (mask) {
-    if (poller_->add(listenFd_, mask, kListener) != 0) return;
+    if (poller_->add(listenFd_, mask, token::kListener) != 0) return;
   } else {
     poller_->remove(listenFd_);
   }
@@ -199,16 +152,16 @@ void Engine::pauseAccepting() {
 }
 
 void Engine::onTimer(uint64_t key) {
-  uint64_t kind = key & 3;
+  uint64_t kind = token::kind(key);
   if (kind == kTimerResume) {  // retryWaiting() and armListener() run right after the timers
     fdFreed_ = true;
     if (!fdWaiters_.empty()) pauseAccepting();
     return;
   }
-  uint32_t id = uint32_t(key >> 2) & 0x3fffffff, gen = uint32_t(key >> 32);
+  uint32_t id = token::slot(key);
   if (id >= slots_.size()) return;
   tcp::Conn& c = *slots_[id];
-  if (!c.used || c.gen != gen) return;
+  if (!c.used || c.gen != token::gen(key)) return;
   if (kind == kTimerConnect) {
     if (nowMs_ - c.connectStartMs < snap_->timeoutMs) return;
     if (c.state & tcp::kConnecting) {
@@ -227,108 +180,7 @@ void Engine::onTimer(uint64_t key) {
   }
 }
 
-balance::ServerRuntime* Engine::runtime(int server) {
-  if (server == balance::kEmergency) return &emergencyRt_;
-  if (server == balance::kAbuse) return &abuseRt_;
-  if (server >= 0 && size_t(server) < rt_.size()) return &rt_[size_t(server)];
-  return nullptr;
-}
-
-const ServerConf* Engine::conf(int server) const {
-  if (server == balance::kEmergency) return snap_->hasEmergency ? &snap_->emergency : nullptr;
-  if (server == balance::kAbuse) return snap_->hasAbuse ? &snap_->abuse : nullptr;
-  if (server >= 0 && size_t(server) < snap_->servers.size()) return &snap_->servers[size_t(server)];
-  return nullptr;
-}
-
-void Engine::log(int level, std::string text) {
-  if (level > snap_->debug) return;
-  events::Record r;
-  r.kind = events::Record::kLog;
-  r.level = level;
-  r.text = std::move(text);
-  events_.push(std::move(r));
-}
-
-static std::string serverName(int server) {
-  if (server == balance::kEmergency) return "emergency server";
-  if (server == balance::kAbuse) return "abuse server";
-  return "server " + std::to_string(server);
-}
-
-void Engine::serverDown(int server, int err, const char* what) {
-  balance::ServerRuntime* rt = runtime(server);
-  const ServerConf* sc = conf(server);
-  if (!rt || !sc) return;
-  rt->failures++;
-  rt->failedAtMs = nowMs_;
-  if (rt->down) return;
-  rt->down = true;
-  events::Record r;
-  r.kind = events::Record::kServer;
-  r.server = server;
-  r.up = false;
-  r.text = std::string(what) + " to " + serverName(server) + " (" + sc->addr.host() + ":" +
-           std::to_string(sc->addr.port()) + ") failed: " + strerror(err);
-  events_.push(std::move(r));
-}
-
 // ---- JS thread ----
-
-void Engine::configure(std::shared_ptr<const Snapshot> snap) {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    nextSnap_ = std::move(snap);
-  }
-  wake();
-}
-
-void Engine::setListener(int fd) {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (hasNextListener_ && nextListener_ >= 0) close(nextListener_);
-    nextListener_ = fd;
-    hasNextListener_ = true;
-  }
-  wake();
-}
-
-void Engine::blacklist(int server, int seconds) {
-  std::lock_guard<std::mutex> g(mu_);
-  // -O "server N blacklist T" runs before the first snapshot: the runtime slot may not exist yet.
-  if (server >= 0 && rt_.size() <= size_t(server)) rt_.resize(size_t(server) + 1);
-  balance::ServerRuntime* rt = runtime(server);
-  if (!rt) return;
-  rt->blacklistFor(util::monotonicMs(), seconds);
-}
-
-bool Engine::closeConnection(uint32_t id) {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (id >= slots_.size() || !slots_[id]->used) return false;
-    killList_.push_back(id);
-  }
-  wake();
-  return true;
-}
-
-Stats Engine::stats() {
-  std::lock_guard<std::mutex> g(mu_);
-  Stats s;
-  s.accepted = accepted_;
-  s.refused = refused_;
-  s.active = active_;
-  s.pending = pending_;
-  s.current = current_;
-  s.servers = rt_;
-  s.servers.push_back(emergencyRt_);
-  s.servers.push_back(abuseRt_);
-  int64_t mono = util::monotonicMs();
-  double wall = util::wallMs();
-  for (const auto& r : s.servers)
-    s.blacklistedUntilWallMs.push_back(r.blacklisted(mono, snap_->blacklistSec) ? wall + double(r.blacklistEnd(snap_->blacklistSec) - mono) : 0);
-  return s;
-}
 
 std::vector<ConnInfo> Engine::connections() {
   std::lock_guard<std::mutex> g(mu_);

@@ -13,7 +13,7 @@ using tcp::Conn;
 bool Engine::startClientIo(Conn& c) {
   if (!tcp::openClientIo(c, *snap_)) return false;
   if (c.io->ssl)
-    timers_.add(nowMs_ + tcp::handshakeTimeoutMs(*snap_), uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | tcp::kTimerHandshake);
+    timers_.add(nowMs_ + tcp::handshakeTimeoutMs(*snap_), loop::token::make(c.gen, c.id, tcp::kTimerHandshake));
   return true;
 }
 

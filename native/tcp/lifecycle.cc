@@ -24,7 +24,7 @@ bool regular(int s) { return s >= 0; }
 }  // namespace
 
 uint64_t Engine::token(const Conn& c, int side) const {
-  return uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | uint64_t(side);
+  return loop::token::make(c.gen, c.id, side);
 }
 
 Conn* Engine::allocConn() {
@@ -156,7 +156,7 @@ Engine::Try Engine::tryServer(Conn& c, int s) {
   pending_++;
   c.connectStartMs = nowMs_;
   if (!c.io && offerWhileConnecting(c)) return Try::kStarted;
-  timers_.add(nowMs_ + snap_->timeoutMs, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerConnect);
+  timers_.add(nowMs_ + snap_->timeoutMs, loop::token::make(c.gen, c.id, kTimerConnect));
   setInterest(c, 1, loop::kWrite);
   return Try::kStarted;
 }
@@ -199,7 +199,7 @@ void Engine::waitForDescriptor(Conn& c, int err) {
   } else {
     c.connectStartMs = nowMs_;
     fdWaiters_.push_back(uint64_t(c.gen) << 32 | c.id);
-    timers_.add(nowMs_ + snap_->timeoutMs, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerConnect);
+    timers_.add(nowMs_ + snap_->timeoutMs, loop::token::make(c.gen, c.id, kTimerConnect));
   }
   logFdShortage(std::string("backend socket: ") + strerror(err) + "; clients wait until descriptors free up");
   pauseAccepting();
@@ -227,18 +227,9 @@ void Engine::connected(Conn& c, bool relayNow) {
   c.state = tcp::kConnected;
   c.action = "relaying";
   c.lastActiveMs = nowMs_;
-  balance::ServerRuntime* rt = runtime(c.server);
-  if (rt && rt->down) {
-    rt->down = false;
-    events::Record r;
-    r.kind = events::Record::kServer;
-    r.server = c.server;
-    r.up = true;
-    r.text = "connect succeeded";
-    events_.push(std::move(r));
-  }
+  serverUp(c.server, "connect succeeded");
   if (snap_->idleTimeoutSec > 0)
-    timers_.add(nowMs_ + snap_->idleTimeoutSec * 1000LL, uint64_t(c.gen) << 32 | uint64_t(c.id) << 2 | kTimerIdle);
+    timers_.add(nowMs_ + snap_->idleTimeoutSec * 1000LL, loop::token::make(c.gen, c.id, kTimerIdle));
   // Most clients have spoken by now (a request waits in the socket): forward it at once
   // instead of waiting a loop turn for the poller to say so.
   if (relayNow) relay(c, true);

@@ -1,4 +1,4 @@
-// The worker loop, flow expiry and the JS-facing side of the UDP Balancer (see balancer.h).
+// The Worker hooks, flow expiry and the JS-facing queries of the UDP Balancer (see balancer.h).
 #include "udp/balancer.h"
 
 #include <fcntl.h>
@@ -14,76 +14,45 @@
 namespace pen::udp {
 
 namespace {
-// Poller tokens: generation << 32 | flow id << 2 | kind (as the TCP Engine's).
-enum : uint64_t { kUpstream = 0, kListener = 2, kWake = 3 };
-constexpr int kMaxEvents = 256;
+namespace token = loop::token;
 constexpr int64_t kDropReportMs = 1000;
-constexpr int kMaxServers = 65536;  // lib/control/commands/servers.ts MAX_SERVERS
 }  // namespace
 
-Balancer::Balancer(std::unique_ptr<loop::Poller> poller, events::Queue& events)
-    : poller_(std::move(poller)), events_(events), snap_(std::make_shared<Snapshot>()) {
-  algo_ = balance::makeAlgorithm(snap_->algorithm);
-  algoName_ = snap_->algorithm;
-}
+Balancer::Balancer(std::unique_ptr<loop::Poller> poller, events::Queue& events) : Worker(std::move(poller), events) {}
 
 Balancer::~Balancer() { stop(); }
 
-bool Balancer::start(std::string& err) {
-  if (!wakeup_.open(err)) return false;
-  if (int e = poller_->add(wakeup_.readFd(), loop::kRead, kWake)) {
-    err = std::string("poller: ") + strerror(e);
-    return false;
-  }
-  started_ = true;
-  thread_ = std::thread([this] { run(); });
-  return true;
-}
-
-void Balancer::stop() {
-  if (!started_) return;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stopping_ = true;
-  }
-  wake();
-  thread_.join();
-  started_ = false;
-  wakeup_.close();
-}
-
-void Balancer::wake() { wakeup_.notify(); }
-
-void Balancer::run() {
-  std::vector<loop::Event> evs(kMaxEvents);
-  int timeout = -1;
-  for (;;) {
-    int n = poller_->wait(evs.data(), kMaxEvents, timeout);
-    std::lock_guard<std::mutex> g(mu_);
-    if (stopping_) break;
-    nowMs_ = util::monotonicMs();
-    applyPending();
-    for (int i = 0; i < n; i++) {
-      uint64_t t = evs[i].token;
-      uint64_t kind = t & 3;
-      if (kind == kWake) {
-        wakeup_.drain();
-      } else if (kind == kListener) {
-        if (listenFd_ >= 0) readListener();
-      } else {
-        uint32_t id = uint32_t(t >> 2) & 0x3fffffff, gen = uint32_t(t >> 32);
-        Flow* f = flows_.at(id);
-        if (!f || f->gen != gen || f->fd < 0) continue;  // closed earlier in this turn
-        readUpstream(*f);
-      }
+int Balancer::turn(const loop::Event* evs, int n) {
+  for (int i = 0; i < n; i++) {
+    uint64_t t = evs[i].token;
+    uint64_t kind = token::kind(t);
+    if (kind == token::kWake) {
+      drainWake();
+    } else if (kind == token::kListener) {
+      if (listenFd_ >= 0) readListener();
+    } else {
+      Flow* f = flows_.at(token::slot(t));
+      if (!f || f->gen != token::gen(t) || f->fd < 0) continue;  // closed earlier in this turn
+      readUpstream(*f);
     }
-    flushReplies();
-    expire();
-    reportDrops();
-    int flushIn = events_.flush(nowMs_);
-    timeout = events::sooner(nextTimeoutMs(), flushIn);
   }
-  // Shutdown: close every flow and the listener.
+  flushReplies();
+  expire();
+  reportDrops();
+  return nextTimeoutMs();
+}
+
+void Balancer::adoptSnapshot(const Snapshot&) {
+  // Runtime state survives a swap; a blacklist set before the first snapshot too.
+  if (rt_.size() < snap_->servers.size() || !snap_->servers.empty()) rt_.resize(snap_->servers.size());
+  while (flows_.size() > size_t(snap_->connMax)) evictOldest(nullptr, "evicted (conn_max lowered)");
+}
+
+bool Balancer::inUse(uint32_t id) const { return flows_.at(id) != nullptr; }
+
+void Balancer::closeSlot(uint32_t id, const char* why) { closeFlow(*flows_.at(id), why); }
+
+void Balancer::closeAll() {
   for (const auto& f : flows_.slots())
     if (f->used) closeFlow(*f, "shutting down");
   if (listenFd_ >= 0) {
@@ -91,36 +60,13 @@ void Balancer::run() {
     close(listenFd_);
     listenFd_ = -1;
   }
-  if (hasNextListener_ && nextListener_ >= 0) close(nextListener_);
-  hasNextListener_ = false;
 }
 
-void Balancer::applyPending() {
-  if (nextSnap_) {
-    snap_ = std::move(nextSnap_);
-    nextSnap_.reset();
-    // Runtime state survives a swap; a blacklist set before the first snapshot too.
-    if (rt_.size() < snap_->servers.size() || !snap_->servers.empty()) rt_.resize(snap_->servers.size());
-    if (snap_->algorithm != algoName_) {
-      if (auto a = balance::makeAlgorithm(snap_->algorithm)) {
-        algo_ = std::move(a);
-        algoName_ = snap_->algorithm;
-      }
-    }
-    clients_.setCapacity(size_t(snap_->clientsMax));
-    while (flows_.size() > size_t(snap_->connMax)) evictOldest(nullptr, "evicted (conn_max lowered)");
-  }
-  if (hasNextListener_) {
-    adoptListener(nextListener_);
-    nextListener_ = -1;
-    hasNextListener_ = false;
-  }
-  for (uint32_t id : killList_)
-    if (Flow* f = flows_.at(id)) closeFlow(*f, "closed by the operator");
-  killList_.clear();
+void Balancer::countOpen(uint32_t& active, uint32_t& pending) const {
+  active = uint32_t(flows_.size());
+  pending = 0;
 }
 
-/* Replaces the listener. Replies still pending for the old one are sent first. */
 void Balancer::adoptListener(int fd) {
   if (listenFd_ >= 0) {
     flushReplies();
@@ -131,7 +77,7 @@ void Balancer::adoptListener(int fd) {
   net::Addr bound;
   bound.len = sizeof bound.ss;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound.ss), &bound.len) < 0) bound = net::Addr{};
-  if (int e = poller_->add(fd, loop::kRead, kListener)) {
+  if (int e = poller_->add(fd, loop::kRead, token::kListener)) {
     log(0, std::string("listener: ") + strerror(e));
     close(fd);
     return;
@@ -171,123 +117,7 @@ void Balancer::reportDrops() {
   dropsReportedMs_ = nowMs_;
 }
 
-balance::ServerRuntime* Balancer::runtime(int server) {
-  if (server == balance::kEmergency) return &emergencyRt_;
-  if (server == balance::kAbuse) return &abuseRt_;
-  if (server >= 0 && size_t(server) < rt_.size()) return &rt_[size_t(server)];
-  return nullptr;
-}
-
-const ServerConf* Balancer::conf(int server) const {
-  if (server == balance::kEmergency) return snap_->hasEmergency ? &snap_->emergency : nullptr;
-  if (server == balance::kAbuse) return snap_->hasAbuse ? &snap_->abuse : nullptr;
-  if (server >= 0 && size_t(server) < snap_->servers.size()) return &snap_->servers[size_t(server)];
-  return nullptr;
-}
-
-void Balancer::log(int level, std::string text) {
-  if (level > snap_->debug) return;
-  events::Record r;
-  r.kind = events::Record::kLog;
-  r.level = level;
-  r.text = std::move(text);
-  events_.push(std::move(r));
-}
-
-static std::string serverName(int server) {
-  if (server == balance::kEmergency) return "emergency server";
-  if (server == balance::kAbuse) return "abuse server";
-  return "server " + std::to_string(server);
-}
-
-/* A server failed (what: the attempted action, err: errno): blacklist it; report the change
-   from up to down once. */
-void Balancer::serverDown(int server, int err, const char* what) {
-  balance::ServerRuntime* rt = runtime(server);
-  const ServerConf* sc = conf(server);
-  if (!rt || !sc) return;
-  rt->failures++;
-  rt->failedAtMs = nowMs_;
-  if (rt->down) return;
-  rt->down = true;
-  events::Record r;
-  r.kind = events::Record::kServer;
-  r.server = server;
-  r.up = false;
-  r.text = std::string(what) + " to " + serverName(server) + " (" + sc->addr.host() + ":" +
-           std::to_string(sc->addr.port()) + ") failed: " + strerror(err);
-  events_.push(std::move(r));
-}
-
-/* A server that was reported down answered a datagram. */
-void Balancer::serverUp(int server) {
-  balance::ServerRuntime* rt = runtime(server);
-  if (!rt || !rt->down) return;
-  rt->down = false;
-  events::Record r;
-  r.kind = events::Record::kServer;
-  r.server = server;
-  r.up = true;
-  r.text = "a reply was received";
-  events_.push(std::move(r));
-}
-
 // ---- JS thread ----
-
-void Balancer::configure(std::shared_ptr<const Snapshot> snap) {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    nextSnap_ = std::move(snap);
-  }
-  wake();
-}
-
-void Balancer::setListener(int fd) {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (hasNextListener_ && nextListener_ >= 0) close(nextListener_);
-    nextListener_ = fd;
-    hasNextListener_ = true;
-  }
-  wake();
-}
-
-void Balancer::blacklist(int server, int seconds) {
-  std::lock_guard<std::mutex> g(mu_);
-  // `-O "server N blacklist T"` runs before the first snapshot: keep the state for server N.
-  if (server >= 0 && server < kMaxServers && size_t(server) >= rt_.size()) rt_.resize(size_t(server) + 1);
-  balance::ServerRuntime* rt = runtime(server);
-  if (!rt) return;
-  rt->blacklistFor(util::monotonicMs(), seconds);
-}
-
-bool Balancer::closeConnection(uint32_t id) {
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    if (!flows_.at(id)) return false;
-    killList_.push_back(id);
-  }
-  wake();
-  return true;
-}
-
-Stats Balancer::stats() {
-  std::lock_guard<std::mutex> g(mu_);
-  Stats s;
-  s.accepted = accepted_;
-  s.refused = refused_;
-  s.active = uint32_t(flows_.size());
-  s.pending = 0;
-  s.current = current_;
-  s.servers = rt_;
-  s.servers.push_back(emergencyRt_);
-  s.servers.push_back(abuseRt_);
-  int64_t mono = util::monotonicMs();
-  double wall = util::wallMs();
-  for (const auto& r : s.servers)
-    s.blacklistedUntilWallMs.push_back(r.blacklisted(mono, snap_->blacklistSec) ? wall + double(r.blacklistEnd(snap_->blacklistSec) - mono) : 0);
-  return s;
-}
 
 /* Flows as connections: state 2 (connected); downfd is the listener, through which replies
    leave (Pen had a socket per client there); upfd is the flow's upstream socket. */

@@ -14,65 +14,47 @@
 // on (failover, resending its last datagram); a flow whose server is blacklisted, disabled
 // or removed moves on its next datagram (unless stubborn).
 //
-// Threads: the worker runs the loop; JS-thread calls take mu_, which the worker holds while
-// it processes a loop turn but not while it waits in the poller, and wake it through a pipe.
-// Only the worker touches the poller and the sockets.
+// Threads: the worker thread, its loop and lock are the Worker's (worker.h); only the worker
+// touches the flows and their sockets.
 #pragma once
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "balance/algorithm.h"
-#include "balance/sticky.h"
-#include "dataplane.h"
-#include "events.h"
-#include "loop/poller.h"
-#include "loop/wakeup.h"
-#include "snapshot.h"
 #include "udp/batch.h"
 #include "udp/flow.h"
+#include "worker.h"
 
 namespace pen::udp {
 
 /* Idle time after which a flow is closed when idle_timeout is 0 (Pen had no timer at all). */
 constexpr int kDefaultIdleSec = 60;
 
-class Balancer final : public DataPlane {
+class Balancer final : public Worker {
  public:
   /* poller: the mechanism to use; events: where records go (outlives the balancer). */
   Balancer(std::unique_ptr<loop::Poller> poller, events::Queue& events);
   ~Balancer() override;
-  Balancer(const Balancer&) = delete;
-  Balancer& operator=(const Balancer&) = delete;
 
-  bool start(std::string& err) override;
-  void stop() override;
-  void configure(std::shared_ptr<const Snapshot> snap) override;
-  /* fd: a bound UDP socket from net::openUdpListener. */
-  void setListener(int fd) override;
-  void blacklist(int server, int seconds) override;
-  bool closeConnection(uint32_t id) override;
-  Stats stats() override;
+  /* JS thread. */
   std::vector<ConnInfo> connections() override;
   std::vector<ClientInfo> clients(int sinceSec) override;
 
  private:
-  // ---- balancer.cc: the loop, expiry, the JS-facing state ----
-  void run();
-  void applyPending();
-  void adoptListener(int fd);
+  // ---- balancer.cc: the Worker hooks, expiry ----
+  int turn(const loop::Event* evs, int n) override;
+  void adoptSnapshot(const Snapshot& prev) override;
+  /* fd: a bound UDP socket from net::openUdpListener. Replies still pending for the old
+     listener are sent first. */
+  void adoptListener(int fd) override;
+  bool inUse(uint32_t id) const override;
+  void closeSlot(uint32_t id, const char* why) override;
+  void closeAll() override;
+  void countOpen(uint32_t& active, uint32_t& pending) const override;
   void expire();
   int nextTimeoutMs() const;
   int64_t idleMs() const;
-  void wake();
-  balance::ServerRuntime* runtime(int server);
-  const ServerConf* conf(int server) const;
-  void log(int level, std::string text);
-  void serverDown(int server, int err, const char* what);
-  void serverUp(int server);
   void reportDrops();
 
   // ---- select.cc: a flow from its first datagram to its close ----
@@ -97,34 +79,11 @@ class Balancer final : public DataPlane {
   void readUpstream(Flow& f);
   void flushReplies();
 
-  std::unique_ptr<loop::Poller> poller_;
-  events::Queue& events_;
-  std::thread thread_;
-  std::mutex mu_;
-  loop::Wakeup wakeup_;
-  bool stopping_ = false;
-  bool started_ = false;
-
-  // state handed over by the JS thread, applied by the worker (under mu_)
-  std::shared_ptr<const Snapshot> nextSnap_;
-  int nextListener_ = -1;
-  bool hasNextListener_ = false;
-  std::vector<uint32_t> killList_;
-
   // worker state (read by JS under mu_)
-  std::shared_ptr<const Snapshot> snap_;
-  std::unique_ptr<balance::Algorithm> algo_;
-  std::string algoName_;
-  std::vector<balance::ServerRuntime> rt_;  // regular servers
-  balance::ServerRuntime emergencyRt_, abuseRt_;
-  balance::ClientTable clients_{2048};
   FlowTable flows_;
-  uint64_t accepted_ = 0, refused_ = 0;
-  int current_ = 0;  // Stats::current: the regular server chosen most recently
   int listenFd_ = -1;
   int listenFamily_ = 0;
   bool listenWildcard_ = false;
-  int64_t nowMs_ = 0;
 
   // datagram batches (io.cc)
   Batch in_, out_;

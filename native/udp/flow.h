@@ -89,6 +89,7 @@ class FlowTable {
   const Flow* oldest() const { return tail_ < 0 ? nullptr : slots_[size_t(tail_)].get(); }
   /* The flow in slot id when in use, else nullptr. */
   Flow* at(uint32_t id) { return id < slots_.size() && slots_[id]->used ? slots_[id].get() : nullptr; }
+  const Flow* at(uint32_t id) const { return const_cast<FlowTable*>(this)->at(id); }
   size_t size() const { return index_.size(); }
   const std::vector<std::unique_ptr<Flow>>& slots() const { return slots_; }
 

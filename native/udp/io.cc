@@ -190,7 +190,7 @@ void Balancer::readUpstream(Flow& f) {
     if (n > 0) {
       f.lastActiveMs = nowMs_;
       flows_.touch(f);
-      serverUp(f.server);
+      serverUp(f.server, "a reply was received");
     }
     if (n < room) return;
   }

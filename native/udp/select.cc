@@ -23,7 +23,7 @@ bool outOfDescriptors(int e) { return e == EMFILE || e == ENFILE || e == ENOBUFS
 }  // namespace
 
 uint64_t Balancer::token(const Flow& f) const {
-  return uint64_t(f.gen) << 32 | uint64_t(f.id) << 2 | kUpstream;
+  return loop::token::make(f.gen, f.id, kUpstream);
 }
 
 /* The first datagram of a client address:port: admission and selection. Returns the new
