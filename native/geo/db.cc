@@ -44,6 +44,9 @@ std::shared_ptr<const Db> Db::open(const std::string& path) {
   std::shared_ptr<Db> db(new Db());
   db->path_ = path;
   db->fingerprint_ = fingerprintOf(path);
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw std::runtime_error("GeoIP database '" + path + "': not a regular file");
   errno = 0;
   int status = MMDB_open(path.c_str(), MMDB_MODE_MMAP, &db->impl_->mmdb);
   int err = errno;

@@ -62,6 +62,8 @@ test('geoip_db over penctl: a bad file is refused naming it, the previous databa
     assert.equal(r.stdout, `pen: geoip_db: GeoIP database '${missing}': Error opening the specified MaxMind DB file ` +
       '(No such file or directory)\n');
     assert.notEqual(r.code, 0, 'penctl reports the error');
+    assert.equal(await command(pen.control, `geoip_db ${d}`),
+      `pen: geoip_db: GeoIP database '${d}': not a regular file\n`, 'a directory is named as such');
     assert.equal(await command(pen.control, 'geoip_db'), `${se}\n`, 'the setting did not change');
     assert.equal(await outcome(pen.endpoint), 'denied', 'still matched against the previous database');
 
