@@ -185,6 +185,35 @@ async function waitListening(pid: number, e: Endpoint, exited: Promise<Exit>, ms
   }
 }
 
+/**
+ * stop() and kill() of a pen child, by pid: stop sends signal and waits up to timeoutMs for
+ * exited (then SIGKILLs it and throws); kill sends SIGKILL and waits up to 5 s. isDone: exited.
+ */
+export function stopControls(pid: number, exited: Promise<Exit>, isDone: () => boolean): Pick<Pen, 'stop' | 'kill'> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // exited meanwhile
+    }
+  };
+  const kill = async (): Promise<void> => {
+    if (isDone()) return;
+    signal('SIGKILL');
+    await withTimeout(exited, 5000, `pen (pid ${pid}) to die after SIGKILL`).catch(() => undefined);
+  };
+  const stop = async (sig: NodeJS.Signals = 'SIGTERM', timeoutMs = 5000): Promise<Exit> => {
+    if (!isDone()) signal(sig);
+    try {
+      return await withTimeout(exited, timeoutMs, `pen (pid ${pid}) to exit after ${sig}`);
+    } catch (err) {
+      await kill();
+      throw err;
+    }
+  };
+  return { stop, kill };
+}
+
 /** Spawns `pen -f ARGS` (unless foreground: false) and waits until it listens on opts.ready. */
 export async function startPen(args: string[], opts: PenOptions): Promise<Pen> {
   const fullArgs = opts.foreground === false ? args : ['-f', ...args];
@@ -205,30 +234,7 @@ export async function startPen(args: string[], opts: PenOptions): Promise<Pen> {
     stderr: io.err,
     exited: io.exited,
     isRunning: () => !done,
-    async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5000): Promise<Exit> {
-      if (!done) {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          // exited meanwhile
-        }
-      }
-      try {
-        return await withTimeout(io.exited, timeoutMs, `pen (pid ${pid}) to exit after ${signal}`);
-      } catch (err) {
-        await pen.kill();
-        throw err;
-      }
-    },
-    async kill(): Promise<void> {
-      if (done) return;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-      await withTimeout(io.exited, 5000, `pen (pid ${pid}) to die after SIGKILL`).catch(() => undefined);
-    },
+    ...stopControls(pid, io.exited, () => done),
   };
   try {
     await waitListening(pid, opts.ready, io.exited, opts.readyTimeoutMs ?? 8000,

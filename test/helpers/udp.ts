@@ -10,7 +10,7 @@ import os from 'node:os';
 import { defaultSettings, type Settings } from '../../lib/config/settings.js';
 import { Engine } from '../../lib/engine/engine.js';
 import { ipBytes } from './net.js';
-import { PEN_BIN, type Exit, type Pen } from './pen.js';
+import { PEN_BIN, stopControls, type Exit, type Pen } from './pen.js';
 import { sleep, withTimeout } from './time.js';
 
 export interface UdpEndpoint {
@@ -116,24 +116,7 @@ export async function startUdpPen(listen: UdpEndpoint, options: string[], backen
     stderr: () => err,
     exited,
     isRunning: () => !done,
-    async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5000): Promise<Exit> {
-      if (!done) process.kill(pid, signal);
-      try {
-        return await withTimeout(exited, timeoutMs, `pen (pid ${pid}) to exit after ${signal}`);
-      } catch (e) {
-        await pen.kill();
-        throw e;
-      }
-    },
-    async kill(): Promise<void> {
-      if (done) return;
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // exited meanwhile
-      }
-      await withTimeout(exited, 5000, `pen (pid ${pid}) to die`).catch(() => undefined);
-    },
+    ...stopControls(pid, exited, () => done),
   };
   const where = opts.bound ?? listen;
   const deadline = Date.now() + 8000;
