@@ -278,6 +278,26 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Kills a daemonized pen by pid (SIGKILL): the one in pidfile, else every process whose
+ * command line holds pidfile as an argument (a daemon that never wrote it). For cleanup.
+ */
+export function killDaemon(pidfile: string): void {
+  let pids: number[];
+  try {
+    pids = [Number(fs.readFileSync(pidfile, 'utf8'))];
+  } catch {
+    pids = pidsWithArg(pidfile);
+  }
+  for (const p of pids) {
+    try {
+      if (p > 1 && p !== process.pid) process.kill(p, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
 /** Pids of processes whose command line contains `needle` (to clean up a lost daemon). */
 export function pidsWithArg(needle: string): number[] {
   const out: number[] = [];

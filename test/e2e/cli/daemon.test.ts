@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { startHttpNamed } from '../../helpers/backends.js';
 import { whoAnswers } from '../../helpers/clients.js';
 import { freeEndpoint, loopback, removeDir, tempDir } from '../../helpers/net.js';
-import { isListening, pidAlive, pidsWithArg, runPen } from '../../helpers/pen.js';
+import { isListening, killDaemon, pidAlive, pidsWithArg, runPen } from '../../helpers/pen.js';
 import { scoped } from '../../helpers/scope.js';
 import { waitFor } from '../../helpers/time.js';
 
@@ -18,21 +18,7 @@ test('daemon: returns 0 after readiness; the daemon serves; the pidfile has its 
   const dir = tempDir('daemon');
   const pidfile = path.join(dir, 'pen.pid');
   // Whatever happens, kill the daemon by pid: from the pidfile, else by its unique argument.
-  s.defer(() => {
-    let pids: number[] = [];
-    try {
-      pids = [Number(fs.readFileSync(pidfile, 'utf8'))];
-    } catch {
-      pids = pidsWithArg(pidfile);
-    }
-    for (const p of pids) {
-      try {
-        if (p > 0 && p !== process.pid) process.kill(p, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  });
+  s.defer(() => killDaemon(pidfile));
   s.defer(() => removeDir(dir));
   const a = s.backend(await startHttpNamed('A', { host: ip(2) }));
   const e = await freeEndpoint(ip(1));

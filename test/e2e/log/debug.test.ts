@@ -11,7 +11,7 @@ import { startEcho, startHttpNamed } from '../../helpers/backends.js';
 import { whoAnswers } from '../../helpers/clients.js';
 import { converse } from '../../helpers/logs.js';
 import { freeEndpoint, loopback, removeDir, tempDir } from '../../helpers/net.js';
-import { penOn, pidAlive, pidsWithArg, runPen } from '../../helpers/pen.js';
+import { killDaemon, penOn, pidAlive, runPen } from '../../helpers/pen.js';
 import { scoped, type Scope } from '../../helpers/scope.js';
 import { waitFor } from '../../helpers/time.js';
 
@@ -57,22 +57,6 @@ while True:
   let out = '';
   py.stdout.setEncoding('latin1').on('data', (d: string) => { out += d; });
   return { messages: () => out.split('\n').filter((l) => l && l !== 'ready') };
-}
-
-function killDaemon(pidfile: string): void {
-  let pids: number[];
-  try {
-    pids = [Number(fs.readFileSync(pidfile, 'utf8'))];
-  } catch {
-    pids = pidsWithArg(pidfile);
-  }
-  for (const p of pids) {
-    try {
-      if (p > 1 && p !== process.pid) process.kill(p, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
 }
 
 test('a daemon logs to syslog (ident pen, facility user), USR1 statistics included', { skip: !hasPython && 'python3 not installed' }, () => scoped(async (s) => {
