@@ -1,4 +1,5 @@
 // Runtime views of clients and connections, and forcing a connection closed.
+import { workersOf } from '../../config/workers.js';
 import { z } from '../../config/zod.js';
 import type { NativeConnection } from '../../engine/native.js';
 import type { ControlContext } from '../context.js';
@@ -6,9 +7,14 @@ import { command, type Command } from '../command.js';
 import { int, INT_MAX } from '../args.js';
 import { fail, type Reply } from '../reply.js';
 
-/** Connection numbers are 0..conn_max-1, as Pen's table slots; anything else is out of range. */
+/**
+ * Connection numbers are 0..conn_max-1 with one worker, as Pen's table slots; with n workers
+ * worker i numbers its slots s * n + i, so they run to conn_max * n - 1. Anything else is out
+ * of range.
+ */
 function outOfRange(ctx: ControlContext, n: number): Reply | null {
-  return n < 0 || n >= ctx.settings().connMax ? fail(`Connection ${n} out of range\n`) : null;
+  const limit = ctx.settings().connMax * workersOf(ctx.settings());
+  return n < 0 || n >= limit ? fail(`Connection ${n} out of range\n`) : null;
 }
 
 function findConnection(ctx: ControlContext, n: number): NativeConnection | undefined {
