@@ -138,17 +138,19 @@ int DataPlane::listen(const ListenSpec& spec) {
 }
 
 bool DataPlane::closeConnection(uint32_t id) {
-  size_t n = workers_.size();
-  Worker& w = *workers_[id % n];
-  uint32_t slot = uint32_t(id / n);
+  int worker;
+  uint32_t slot;
+  if (!pool_.ownerOf(id, worker, slot) || size_t(worker) >= workers_.size()) return false;
+  Worker& w = *workers_[size_t(worker)];
   bool closed = false;
-  w.call([&] { closed = w.closeSlotIfOpen(slot); });
+  w.call([&] { closed = w.closeSlotIfOpen(slot, id); });
   return closed;
 }
 
 Stats DataPlane::stats() {
   Stats s;
   pool_.fillStats(s);
+  for (auto& w : workers_) s.acceptedByWorker.push_back(w->accepted());
   return s;
 }
 

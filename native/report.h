@@ -14,6 +14,7 @@ struct Stats {
   int current = 0;  // the regular server chosen most recently (Pen's "current")
   std::vector<balance::ServerRuntime> servers;  // regular, then emergency, abuse
   std::vector<double> blacklistedUntilWallMs;   // same indexing; 0 = not blacklisted
+  std::vector<uint64_t> acceptedByWorker;       // clients (UDP: flows) each worker took on
 };
 
 struct ConnInfo {

@@ -142,6 +142,8 @@ export interface NativeStats {
   rx: BigUint64Array;
   /** Epoch milliseconds until which the server is blacklisted; 0 = not blacklisted. */
   blacklistedUntil: Float64Array;
+  /** Clients (UDP: flows) each worker took on, by worker: how the kernel spread them. */
+  acceptedByWorker: number[];
 }
 
 export interface NativeConnection {

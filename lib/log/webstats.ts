@@ -68,6 +68,8 @@ export interface StatsView {
   last: number;
   connections: ConnectionRow[];
   accessLog: AccessLogStats | null;
+  /** Clients each worker took on (`workers N`); shown when there are several. */
+  acceptedByWorker: number[];
 }
 
 /** Reads everything a report shows, at one moment. */
@@ -99,13 +101,18 @@ export function gatherStats(src: StatsSource, now = new Date()): StatsView {
   return {
     time: stamp(now), current: st.current, servers, clientsMax: s.clientsMax, clients,
     connMax: s.connMax, used: st.active, last: conns.reduce((m, c) => Math.max(m, c.id), 0), connections,
-    accessLog: src.accessLogStats?.() ?? null,
+    accessLog: src.accessLogStats?.() ?? null, acceptedByWorker: st.acceptedByWorker,
   };
 }
 
 /** Whether the access-log counters are worth a line (a log is set, or something was lost). */
 export function showsAccessLog(a: AccessLogStats | null): a is AccessLogStats {
   return a !== null && (a.destination !== null || a.written + a.dropped + a.failed > 0);
+}
+
+/** "2 workers, clients accepted: 510, 498" (workers N: how the kernel spread the clients). */
+export function workersLine(v: StatsView): string {
+  return `${v.acceptedByWorker.length} workers, clients accepted: ${v.acceptedByWorker.join(', ')}`;
 }
 
 export function escapeHtml(text: string): string {
@@ -137,6 +144,7 @@ export function renderWebStats(v: StatsView): string {
     TABLE + HEAD(['connection', 'downfd', 'upfd', 'pending data down', 'pending data up', 'client', 'server']);
   for (const c of v.connections) out += ROW([c.id, c.downfd, c.upfd, c.pendingDown, c.pendingUp, c.client, c.server]);
   out += '</table>\n';
+  if (v.acceptedByWorker.length > 1) out += `<h2>Workers</h2>${workersLine(v)}<p>\n`;
   if (showsAccessLog(v.accessLog)) {
     const a = v.accessLog;
     out += `<h2>Access log</h2>${escapeHtml(a.destination ?? 'none')}: ${a.written} written, ` +

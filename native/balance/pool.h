@@ -113,6 +113,14 @@ class Pool {
   uint32_t active() const { return active_.load(std::memory_order_relaxed); }
   uint32_t pending() const { return pending_.load(std::memory_order_relaxed); }
 
+  // ---- workers: connection numbers (penctl `connection N`, `close N`), process-wide ----
+  /* The lowest free number, now held by slot of worker. With at most conn_max connections
+     open (reserveConn), numbers stay below conn_max, as Pen's table slots. */
+  uint32_t takeNumber(int worker, uint32_t slot);
+  void giveBackNumber(uint32_t number);
+  /* The worker and slot holding number; false when it is not in use. */
+  bool ownerOf(uint32_t number, int& worker, uint32_t& slot);
+
   // ---- workers: one connection's selection (see the top of this file) ----
   /* Admission of client: counts a connect in the client table, checks client_acl and sets
      sel.initial: the remembered server (tracking), the algorithm's choice, or kAbuse for a
@@ -165,6 +173,9 @@ class Pool {
   std::atomic<bool> full_{false};  // a reservation was refused: wake the workers on release
   std::vector<std::function<void()>> wakers_;
   std::atomic<int64_t> localErrorLogMs_{0};
+  std::mutex numbersMu_;
+  std::vector<uint32_t> freeNumbers_;  // a min-heap of given-back numbers below owners_.size()
+  std::vector<uint64_t> owners_;       // by number: worker << 32 | slot, or kNoOwner
 };
 
 }  // namespace pen::balance

@@ -37,7 +37,8 @@ struct Dir {
 };
 
 struct Conn {
-  uint32_t id = 0;
+  uint32_t id = 0;      // the slot in the worker's table
+  uint32_t number = 0;  // the process-wide connection number (penctl `connection N`)
   uint32_t gen = 0;  // bumped on every reuse of the slot: stale events and timers are dropped
   bool used = false;
   int cfd = -1, ufd = -1;

@@ -130,6 +130,7 @@ void Engine::acceptBatch() {
       return;
     }
     pool_.accepted.fetch_add(1, std::memory_order_relaxed);
+    accepted_.fetch_add(1, std::memory_order_relaxed);
     openConn(fd, peer);
   }
 }
@@ -180,7 +181,7 @@ void Engine::onTimer(uint64_t key) {
 void Engine::listConnections(std::vector<ConnInfo>& out) {
   for (const auto& c : slots_) {
     if (!c->used) continue;
-    out.push_back(ConnInfo{globalId(c->id), c->state, c->cfd, c->ufd, c->sel.server, c->sel.initial, c->client.host(),
+    out.push_back(ConnInfo{c->number, c->state, c->cfd, c->ufd, c->sel.server, c->sel.initial, c->client.host(),
                            c->down.pending(), c->up.pending(), pool_.clientIndex(c->sel.key)});
   }
 }

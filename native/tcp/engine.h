@@ -31,6 +31,7 @@ class Engine final : public Worker {
   /* fd: a listening socket; armed by armListener(). */
   void adoptListener(int fd) override;
   bool inUse(uint32_t id) const override;
+  uint32_t numberOf(uint32_t id) const override { return slots_[id]->number; }
   void closeSlot(uint32_t id, const char* why) override;
   void closeAll() override;
   void armListener();

@@ -53,6 +53,7 @@ void Engine::openConn(int fd, const net::Addr& peer) {
     pool_.refused.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  c->number = pool_.takeNumber(index_, c->id);
   c->cfd = fd;
   c->client = peer;
   c->lastActiveMs = nowMs_;
@@ -347,7 +348,7 @@ void Engine::setInterest(Conn& c, int side, uint32_t mask) {
 void Engine::closeConn(Conn& c, const char* why) {
   if (!c.used) return;
   if (snap_->debug >= 2)
-    log(2, "connection " + std::to_string(globalId(c.id)) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
+    log(2, "connection " + std::to_string(c.number) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
   if (c.io) tcp::closeClientIo(c);  // close_notify while the socket is still open
   for (int side = 0; side < 2; side++) {
     int fd = side ? c.ufd : c.cfd;
@@ -367,6 +368,7 @@ void Engine::closeConn(Conn& c, const char* why) {
   c.gen++;
   c.state = 0;
   freeSlots_.push_back(c.id);
+  pool_.giveBackNumber(c.number);
   pool_.releaseConn();
   fdFreed_ = true;
   if (fdWaiters_.empty()) acceptPausedUntilMs_ = 0;  // a descriptor came free: take clients again

@@ -41,6 +41,7 @@ Flow* Balancer::openFlow(const net::Addr& client, const FlowKey& key) {
     return nullptr;
   }
   pool_.accepted.fetch_add(1, std::memory_order_relaxed);
+  accepted_.fetch_add(1, std::memory_order_relaxed);
   f->sel = std::move(sel);
   f->lastActiveMs = nowMs_;
   if (!connectNext(*f)) return nullptr;
@@ -66,6 +67,7 @@ Flow* Balancer::newFlow(const FlowKey& key, const net::Addr& client) {
   Flow* f = flows_.alloc(key, client);
   if (f) {
     f->stageEpoch = 0;
+    f->number = pool_.takeNumber(index_, f->id);
     pool_.reserveConn(INT_MAX);  // counted in the process-wide total (stats); bounded above
   }
   return f;
@@ -190,12 +192,13 @@ void Balancer::detach(Flow& f) {
 void Balancer::closeFlow(Flow& f, const char* why) {
   if (!f.used) return;
   if (snap_->debug >= 2)
-    log(2, "flow " + std::to_string(globalId(f.id)) + " from " + f.client.host() + ":" + std::to_string(f.client.port()) +
+    log(2, "flow " + std::to_string(f.number) + " from " + f.client.host() + ":" + std::to_string(f.client.port()) +
                " closed (" + f.action + "): " + why);
   detach(f);
   pool_.clientBytes(f.sel.key, f.down, f.up);
   f.stageEpoch = 0;  // datagrams staged for it are dropped
   flows_.release(f);
+  pool_.giveBackNumber(f.number);
   pool_.releaseConn();
 }
 

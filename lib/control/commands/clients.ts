@@ -1,5 +1,4 @@
 // Runtime views of clients and connections, and forcing a connection closed.
-import { workersOf } from '../../config/workers.js';
 import { z } from '../../config/zod.js';
 import type { NativeConnection } from '../../engine/native.js';
 import type { ControlContext } from '../context.js';
@@ -8,13 +7,11 @@ import { int, INT_MAX } from '../args.js';
 import { fail, type Reply } from '../reply.js';
 
 /**
- * Connection numbers are 0..conn_max-1 with one worker, as Pen's table slots; with n workers
- * worker i numbers its slots s * n + i, so they run to conn_max * n - 1. Anything else is out
- * of range.
+ * Connection numbers are 0..conn_max-1, as Pen's table slots (also with several workers: the
+ * numbers are the process's, native/balance/pool.h takeNumber); anything else is out of range.
  */
 function outOfRange(ctx: ControlContext, n: number): Reply | null {
-  const limit = ctx.settings().connMax * workersOf(ctx.settings());
-  return n < 0 || n >= limit ? fail(`Connection ${n} out of range\n`) : null;
+  return n < 0 || n >= ctx.settings().connMax ? fail(`Connection ${n} out of range\n`) : null;
 }
 
 function findConnection(ctx: ControlContext, n: number): NativeConnection | undefined {

@@ -1,9 +1,9 @@
 // `workers 2`: several data-plane threads, each accepting on its own SO_REUSEPORT socket, share
 // one balancing state (spec/beyond-pen.md "Multi-core data plane"): a tracked client keeps its
 // server whichever worker accepts it, blacklists / weights / `server N` act on every worker,
-// limits hold for the whole process, connection numbers stay unique, and a second pen cannot
-// take the port. Connections are held open (banner backends) so that the kernel's spread over
-// the workers shows in the connection numbers: worker i of 2 numbers its slots 2s+i.
+// limits hold for the whole process, connection numbers stay unique (and below conn_max, as
+// Pen's), and a second pen cannot take the port. The status page says how many clients each
+// worker took on: the kernel's spread.
 // Block 131 (see test/helpers/net.ts).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -32,6 +32,14 @@ async function holdMany(s: Scope, e: Endpoint, n: number, from: (i: number) => s
   return names;
 }
 
+/** The clients each worker accepted, from the status page (`status` with -w). */
+async function acceptedByWorker(control: Endpoint): Promise<number[]> {
+  const page = await command(control, 'status');
+  const m = /(\d+) workers, clients accepted: ([\d, ]+)/.exec(page);
+  assert.ok(m, `the status page shows the workers: ${page.slice(-400)}`);
+  return m[2]!.split(', ').map(Number);
+}
+
 /** The numbers of the open connections (Pen's `connection N` for N below limit). */
 async function openConnections(control: Endpoint, limit: number): Promise<number[]> {
   const open: number[] = [];
@@ -45,14 +53,18 @@ async function openConnections(control: Endpoint, limit: number): Promise<number
 test('workers 2: a tracked client sticks to its server on whichever worker accepts it', () => scoped(async (s) => {
   const a = s.backend(await startBanner('A', { host: ip(2) }));
   const b = s.backend(await startBanner('B', { host: ip(3) }));
-  const pen = s.pen(await penWithControl(ip(1), [...TWO, '-x', '32'], [a.spec, b.spec]));
+  const dir = tempDir('workers-status');
+  s.defer(() => removeDir(dir));
+  const pen = s.pen(await penWithControl(ip(1), [...TWO, '-x', '32', '-w', path.join(dir, 'status.html')], [a.spec, b.spec]));
   assert.equal(await command(pen.control, 'workers'), '2\n');
   const names = await holdMany(s, pen.endpoint, 16, () => ip(100));
   assert.deepEqual(new Set(names).size, 1, `one server for one client: ${names.join(',')}`);
-  const ids = await openConnections(pen.control, 64);
-  assert.equal(ids.length, 16, `16 open connections: ${ids.join(',')}`);
-  const odd = ids.filter((n) => n % 2 === 1).length;
-  assert.ok(odd > 0 && odd < 16, `both workers accepted some (numbers ${ids.join(',')})`);
+  const ids = await openConnections(pen.control, 32);
+  assert.deepEqual(ids, Array.from({ length: 16 }, (_, i) => i), 'numbers 0..15: unique and as low as Pen\'s');
+  const spread = await acceptedByWorker(pen.control);
+  assert.equal(spread.length, 2);
+  assert.equal(spread[0]! + spread[1]!, 16);
+  assert.ok(spread[0]! > 0 && spread[1]! > 0, `both workers accepted some: ${spread.join(', ')}`);
   // A second client IP is balanced to the other server and sticks there too.
   const other = await holdMany(s, pen.endpoint, 8, () => ip(101));
   assert.deepEqual(new Set(other).size, 1);
@@ -100,7 +112,7 @@ test('workers 2: conn_max (-x) holds for the whole process', () => scoped(async 
   assert.equal((await servers(pen.control))[0]!.conn, 6, '`servers` counts the whole process');
   s.defer(async () => (await late.catch(() => null))?.client.destroy());
   // Free one slot: the waiting client gets in.
-  const ids = await openConnections(pen.control, 12);
+  const ids = await openConnections(pen.control, 6);
   assert.equal(await command(pen.control, `close ${ids[0]}`), `Forcibly closing connection ${ids[0]}\n`);
   const h = await late;
   assert.equal(h.server, 'A');
