@@ -40,6 +40,8 @@ struct PlaneOptions {
 };
 
 constexpr int kMaxWorkers = 256;
+/* Descriptors kept out of the workers' budget for the control plane (plus 4 per worker). */
+constexpr int64_t kFdReserve = 128;
 
 class DataPlane {
  public:
@@ -76,6 +78,7 @@ class DataPlane {
 
  private:
   void startWorkers(int n);
+  void setFdBudget(int workers);
   void openGeo(Snapshot& s, std::shared_ptr<const geo::Db>& db);
   void warn(std::string text);
 
@@ -89,6 +92,7 @@ class DataPlane {
   geo::Cache geo_;  // the country database of the last configure (reopened when the file changes)
   std::string geoBadFingerprint_;  // the version of that file last found unreadable (warned once)
   net::Addr listening_;            // what the listeners are bound to (port as bound)
+  int64_t fdLimit_ = 0;            // RLIMIT_NOFILE after raising the soft limit
 };
 
 }  // namespace pen

@@ -144,6 +144,12 @@ export interface NativeStats {
   blacklistedUntil: Float64Array;
   /** Clients (UDP: flows) each worker took on, by worker: how the kernel spread them. */
   acceptedByWorker: number[];
+  /** RLIMIT_NOFILE (the soft limit, raised to the hard one when the engine was made). */
+  fdLimit: number;
+  /** The descriptors the workers may hold: fdLimit less a reserve for the control plane. */
+  fdBudget: number;
+  /** The descriptors the workers hold now (sockets, splice pipes). */
+  fdsInUse: number;
 }
 
 export interface NativeConnection {

@@ -4,7 +4,7 @@
 // format arguments were garbled, quirk 49): address, age, last server, connects, bytes
 // sent to and received from the client. An "Access log" block follows when a request log
 // is configured or lost anything.
-import { showsAccessLog, workersLine, type StatsView } from './webstats.js';
+import { descriptorsLine, showsAccessLog, workersLine, type StatsView } from './webstats.js';
 
 export function renderTextStats(v: StatsView): string[] {
   const out = [`Time ${v.time}, ${v.servers.length} servers, ${v.current} current`];
@@ -27,5 +27,6 @@ export function renderTextStats(v: StatsView): string[] {
     const a = v.accessLog;
     out.push(`Access log ${a.destination ?? 'none'}: ${a.written} written, ${a.dropped} dropped, ${a.failed} failed`);
   }
+  out.push(descriptorsLine(v));
   return out;
 }

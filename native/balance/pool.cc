@@ -134,10 +134,14 @@ void Pool::releaseConn() {
 }
 
 bool Pool::mayAccept(int connMax, int pendingMax) {
-  if (active() < uint32_t(connMax) && pending() < uint32_t(pendingMax)) return true;
+  auto room = [&] {
+    return active() < uint32_t(connMax) && pending() < uint32_t(pendingMax) &&
+           fds.load(std::memory_order_relaxed) + 2 <= fdBudget.load(std::memory_order_relaxed);
+  };
+  if (room()) return true;
   full_.store(true, std::memory_order_relaxed);
   // A slot may have come free between the check and the flag: look once more.
-  return active() < uint32_t(connMax) && pending() < uint32_t(pendingMax);
+  return room();
 }
 
 void Pool::releasePending() {

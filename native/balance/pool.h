@@ -100,9 +100,9 @@ class Pool {
   int clientIndex(const net::AddrKey& key);
 
   // ---- workers: connection slots (-x conn_max, pending_max), process-wide ----
-  /* Whether a client may be accepted now: fewer than connMax connections open and fewer
-     than pendingMax connects in progress. When not, the workers are woken (onSlotFreed) as
-     soon as one of them ends. */
+  /* Whether a client may be accepted now: fewer than connMax connections open, fewer than
+     pendingMax connects in progress, and room in the descriptor budget for its two sockets.
+     When not, the workers are woken (onSlotFreed) as soon as a connection ends. */
   bool mayAccept(int connMax, int pendingMax);
   /* Takes a connection slot; false when connMax connections are open. */
   bool reserveConn(int connMax);
@@ -150,6 +150,12 @@ class Pool {
   static const ServerConf* conf(const Snapshot& snap, int server);
   /* "server 2 (10.0.0.2:80)", "emergency server (...)", for log lines. */
   static std::string describe(const Snapshot& snap, int server);
+
+  /* Descriptors the workers hold (client and backend sockets, pipes, UDP flow sockets), and
+     the most they may hold: RLIMIT_NOFILE less a reserve for the control plane, listeners
+     and logs (set by the data plane before its workers start). */
+  std::atomic<int64_t> fds{0};
+  std::atomic<int64_t> fdBudget{INT64_MAX};
 
   std::atomic<uint64_t> accepted{0}, refused{0};
   std::atomic<uint64_t> localErrors{0};  // attempts that failed for pen's own shortage

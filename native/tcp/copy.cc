@@ -134,13 +134,13 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
   return Io::kOk;
 }
 
-void releaseDir(Dir& d, PipePool& pipes) {
+void releaseDir(Dir& d, PipePool& pipes, int64_t nowMs) {
   free(d.buf);
   d.buf = nullptr;
   d.off = d.len = 0;
   if (d.spliced()) {
     if (d.inPipe) pipes.discard(d.pipe);
-    else pipes.release(d.pipe);
+    else pipes.release(d.pipe, nowMs);
   }
   d.inPipe = 0;
 }

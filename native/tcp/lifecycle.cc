@@ -54,6 +54,7 @@ void Engine::openConn(int fd, const net::Addr& peer) {
     return;
   }
   c->number = pool_.takeNumber(index_, c->id);
+  pool_.fds.fetch_add(1, std::memory_order_relaxed);
   c->cfd = fd;
   c->client = peer;
   c->lastActiveMs = nowMs_;
@@ -103,6 +104,7 @@ Engine::Try Engine::startConnect(Conn& c) {
     return Try::kFailed;
   }
   c.ufd = fd;
+  pool_.fds.fetch_add(1, std::memory_order_relaxed);
   if (!inProgress) {
     connected(c, true);
     return Try::kStarted;
@@ -209,6 +211,7 @@ void Engine::connectFailed(Conn& c, int err) {
   c.muted &= uint8_t(~2u);
   close(c.ufd);
   c.ufd = -1;
+  pool_.fds.fetch_sub(1, std::memory_order_relaxed);
   pool_.failed(c.sel, *view_, err, "connect", nowMs_);
   connectNext(c);
 }
@@ -355,6 +358,7 @@ void Engine::closeConn(Conn& c, const char* why) {
     if (fd < 0) continue;
     if (side ? c.umask : c.cmask) poller_->forget(fd);
     close(fd);
+    pool_.fds.fetch_sub(1, std::memory_order_relaxed);
   }
   c.cfd = c.ufd = -1;
   c.cmask = c.umask = 0;
@@ -362,8 +366,8 @@ void Engine::closeConn(Conn& c, const char* why) {
   setPending(c, false);
   pool_.release(c.sel);
   pool_.clientBytes(c.sel.key, c.down.bytes, c.up.bytes);
-  tcp::releaseDir(c.up, pipes_);
-  tcp::releaseDir(c.down, pipes_);
+  tcp::releaseDir(c.up, pipes_, nowMs_);
+  tcp::releaseDir(c.down, pipes_, nowMs_);
   c.used = false;
   c.gen++;
   c.state = 0;

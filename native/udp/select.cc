@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <algorithm>
 #include <cstring>
 
 #include "net/errors.h"
@@ -48,10 +49,10 @@ Flow* Balancer::openFlow(const net::Addr& client, const FlowKey& key) {
   return f;
 }
 
-/* This worker's share of conn_max (-x): the flow table of each of n workers holds
-   conn_max / n flows (at least one). */
+/* This worker's share of conn_max (-x) and of the descriptor budget: the flow table of each
+   of n workers holds min(conn_max, budget) / n flows (at least one). */
 size_t Balancer::flowCap() const {
-  int n = snap_->connMax / count_;
+  int64_t n = std::min<int64_t>(snap_->connMax, pool_.fdBudget.load(std::memory_order_relaxed)) / count_;
   return size_t(n > 0 ? n : 1);
 }
 
@@ -125,6 +126,7 @@ bool Balancer::openUpstream(Flow& f) {
     return false;
   }
   f.fd = fd;
+  pool_.fds.fetch_add(1, std::memory_order_relaxed);
   f.to = sc->addr;
   f.action = "relaying";
   return true;
@@ -181,6 +183,7 @@ void Balancer::closeUpstream(Flow& f) {
   poller_->remove(f.fd);
   close(f.fd);
   f.fd = -1;
+  pool_.fds.fetch_sub(1, std::memory_order_relaxed);
 }
 
 /* Closes f's upstream socket and gives its server back; f stays in the table. */
