@@ -83,6 +83,8 @@ export const SettingsSchema = z.object({
   source: z.string().nullable(), //   source: IP literal that backend sockets bind to
   abortOnError: z.boolean(), //       abort_on_error: fatal errors abort() (core) instead of exit
   udp: z.boolean(), //                -U: the listener and the backends speak UDP (start-up only)
+  udpResponses: int(0), //            udp_responses: replies that end a flow (0 = never)
+  udpTimeout: int(0), //              udp_timeout: seconds a flow waits for its first reply (0 = idle_timeout)
 
   // Logs and statistics (lib/log/).
   /** -l / `log`: request log destination as written: a file, or HOST:PORT for penlogd (UDP). */
@@ -149,6 +151,8 @@ export const DEFAULTS: Settings = Object.freeze({
   source: null,
   abortOnError: false,
   udp: false,
+  udpResponses: 0,
+  udpTimeout: 0,
   log: null,
   webStats: null,
   ascii: false,
