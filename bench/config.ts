@@ -142,7 +142,8 @@ export function readConfig(env = process.env): BenchConfig {
   // few of its own; the hard limit is the ceiling (raising it needs CAP_SYS_RESOURCE).
   const idleMax = Math.floor((nofile - 100) / 2);
   const idleCount = Math.min(idleRequested, idleMax);
-  if (idleCount < idleRequested) {
+  const workloads = list(env.BENCH_WORKLOADS, WORKLOADS, 'BENCH_WORKLOADS');
+  if (idleCount < idleRequested && workloads.includes('idle')) {
     notes.push(
       `idle: ${idleCount} connections instead of ${idleRequested}: RLIMIT_NOFILE hard limit is ${hard} ` +
         `and the balancer needs 2 fds per connection (raise it with \`ulimit -Hn\` as root to run ${idleRequested})`,
@@ -174,7 +175,7 @@ export function readConfig(env = process.env): BenchConfig {
     idleCount,
     nofile,
     targets: list(env.BENCH_TARGETS, TARGETS, 'BENCH_TARGETS'),
-    workloads: list(env.BENCH_WORKLOADS, WORKLOADS, 'BENCH_WORKLOADS'),
+    workloads,
     penBin: env.PEN_BIN || path.join(repoRoot, 'bin', 'pen.js'),
     penArgs: splitArgs(env.PEN_ARGS ?? ''),
     haproxySplice: env.HAPROXY_SPLICE === '1',
