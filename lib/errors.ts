@@ -58,12 +58,15 @@ export class PenError<C extends PenErrorCode = PenErrorCode> extends Error {
   readonly code: C;
   readonly exitCode: 1 | 2;
   readonly kind: ErrorKind;
+  /** The values the message was filled with (e.g. `host` of PEN_ERR_RESOLVE). */
+  readonly params: PenErrorParams<C>;
 
   constructor(code: C, params: PenErrorParams<C>, options?: { cause?: unknown }) {
     const row: ErrorRow = ERRORS[code];
     super(fill(row.template, params as Record<string, string | number>), options);
     this.name = 'PenError';
     this.code = code;
+    this.params = params;
     this.exitCode = row.exitCode;
     this.kind = row.kind;
   }

@@ -1,0 +1,36 @@
+// Start-up and run-time errors made specific: which argument a failed name came from, and
+// why a file is refused after the privilege drop. Pure functions of an error and the settings.
+import type { Server, Settings } from '../config/settings.js';
+import { isPenError } from '../errors.js';
+
+function hostPort(v: Server): string {
+  if (v.host.includes('/')) return v.host;
+  return v.host.includes(':') ? `[${v.host}]:${v.port}` : `${v.host}:${v.port}`;
+}
+
+/**
+ * A PEN_ERR_RESOLVE error -> the same message (Pen's "unknown or invalid address [X]") followed
+ * by which argument named X: a backend (with its server number), -e, -B or -l. Other errors:
+ * null.
+ */
+export function explainResolve(err: unknown, s: Readonly<Settings>): string | null {
+  if (!isPenError(err) || err.code !== 'PEN_ERR_RESOLVE') return null;
+  const host = String((err.params as { host: string }).host);
+  const where: string[] = [];
+  s.servers.forEach((v, i) => { if (v.host === host) where.push(`backend ${hostPort(v)} (server ${i})`); });
+  if (s.emergency?.host === host) where.push(`emergency server -e ${hostPort(s.emergency)}`);
+  if (s.abuse?.host === host) where.push(`abuse server -B ${hostPort(s.abuse)}`);
+  if (s.log !== null && s.log.startsWith(host + ':')) where.push(`-l ${s.log}`);
+  const named = where.length ? `, named by ${where.join(', ')}` : '';
+  return `${err.message}: the host name could not be resolved${named}`;
+}
+
+/**
+ * An EACCES/EPERM from a file operation made after `-u` -> a note saying whose rights apply
+ * (" (pen runs as user nobody now, -u)"), else ''.
+ */
+export function accessNote(err: unknown, user: string | null): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (user === null || (code !== 'EACCES' && code !== 'EPERM')) return '';
+  return ` (pen runs as user '${user}' now, -u: the file must be accessible to that user)`;
+}
