@@ -86,3 +86,13 @@ export function isPenError(e: unknown): e is PenError {
 export function formatError(e: PenError, program = 'pen'): string {
   return e.hint ? `${program}: ${e.message} ${e.hint}` : `${program}: ${e.message}`;
 }
+
+/**
+ * An EACCES/EPERM from a file operation made after `-u` -> a note saying whose rights apply
+ * (" (pen runs as user nobody now, -u)"), else ''.
+ */
+export function accessNote(err: unknown, user: string | null): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (user === null || (code !== 'EACCES' && code !== 'EPERM')) return '';
+  return ` (pen runs as user '${user}' now, -u: the file must be accessible to that user)`;
+}

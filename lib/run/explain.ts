@@ -1,5 +1,4 @@
-// Start-up and run-time errors made specific: which argument a failed name came from, and
-// why a file is refused after the privilege drop. Pure functions of an error and the settings.
+// Start-up errors made specific: which argument a name that does not resolve came from.
 import type { Server, Settings } from '../config/settings.js';
 import { isPenError } from '../errors.js';
 
@@ -23,14 +22,4 @@ export function explainResolve(err: unknown, s: Readonly<Settings>): string | nu
   if (s.log !== null && s.log.startsWith(host + ':')) where.push(`-l ${s.log}`);
   const named = where.length ? `, named by ${where.join(', ')}` : '';
   return `${err.message}: the host name could not be resolved${named}`;
-}
-
-/**
- * An EACCES/EPERM from a file operation made after `-u` -> a note saying whose rights apply
- * (" (pen runs as user nobody now, -u)"), else ''.
- */
-export function accessNote(err: unknown, user: string | null): string {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (user === null || (code !== 'EACCES' && code !== 'EPERM')) return '';
-  return ` (pen runs as user '${user}' now, -u: the file must be accessible to that user)`;
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 
 import { listsWithCountries } from '../config/geoip.js';
 import { exclusive } from '../control/dispatch.js';
+import { accessNote } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { NOTICE, type Logger } from '../log/debug.js';
 import { renderTextStats } from '../log/textstats.js';
@@ -24,7 +25,9 @@ export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shut
     const s = rt.settings();
     if (s.sslCert === null && s.geoipDb === null && listsWithCountries(s.acls).length === 0) return;
     void exclusive(rt, () => engine.apply(rt.settings()))
-      .catch((e: unknown) => logger.log(0, `SIGHUP: certificates / GeoIP database not reloaded: ${(e as Error).message}`));
+      .catch((e: unknown) => logger.log(0, `SIGHUP: certificates / GeoIP database not reloaded: ${(e as Error).message}` +
+        (s.user ? ` (pen runs as user '${s.user}' now, -u: the files are read with that user's rights; ` +
+          'a key readable only by root cannot be reloaded, restart pen to load it)' : '')));
   };
   process.on('SIGHUP', () => {
     rt.reopenLogs();
@@ -49,7 +52,8 @@ export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shut
     try {
       fs.writeFileSync(file, renderWebStats(view));
     } catch (err) {
-      logger.log(0, `SIGUSR1: cannot write the statistics page ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      logger.log(0, `SIGUSR1: cannot write the statistics page ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` +
+        accessNote(err, rt.settings().user));
     }
   });
   process.on('SIGUSR2', () => process.abort());
