@@ -4,20 +4,10 @@ import path from 'node:path';
 
 import { algorithmOf } from '../config/algorithms.js';
 import { parseListenSpec } from '../config/listen-spec.js';
-import type { Server, Settings } from '../config/settings.js';
+import { formatEndpoint } from '../config/server-spec.js';
+import type { Settings } from '../config/settings.js';
 import { PenError } from '../errors.js';
 import { VERSION } from './version.js';
-
-/** host:port, [v6]:port or a unix path: how pen names an address in its messages. */
-export function endpointName(host: string | null, port: number): string {
-  if (host === null) return `0.0.0.0:${port}`;
-  if (host.includes('/')) return host;
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-export function serverName(v: Server): string {
-  return endpointName(v.host, v.port);
-}
 
 /** Servers named in the listening line; more are counted, not listed. */
 const NAMED_SERVERS = 8;
@@ -29,8 +19,8 @@ const NAMED_SERVERS = 8;
  */
 export function listeningLine(s: Readonly<Settings>, port: number): string {
   const spec = parseListenSpec(s.listen ?? '');
-  const where = spec.kind === 'unix' ? spec.path : endpointName(spec.host, port || spec.port);
-  const named = s.servers.slice(0, NAMED_SERVERS).map((v, i) => `${i} ${serverName(v)}`).join(', ');
+  const where = spec.kind === 'unix' ? spec.path : formatEndpoint(spec.host, port || spec.port);
+  const named = s.servers.slice(0, NAMED_SERVERS).map((v, i) => `${i} ${formatEndpoint(v.host, v.port)}`).join(', ');
   const more = s.servers.length > NAMED_SERVERS ? `, ... (${s.servers.length - NAMED_SERVERS} more)` : '';
   const algorithm = algorithmOf(s as Settings) + (s.stubborn ? ', stubborn' : '');
   return `pen ${VERSION} listening on ${where} (${s.udp ? 'UDP' : 'TCP'}), ` +

@@ -1,11 +1,9 @@
 // Start-up errors made specific: which argument a name that does not resolve came from.
+import { formatEndpoint } from '../config/server-spec.js';
 import type { Server, Settings } from '../config/settings.js';
 import { isPenError } from '../errors.js';
 
-function hostPort(v: Server): string {
-  if (v.host.includes('/')) return v.host;
-  return v.host.includes(':') ? `[${v.host}]:${v.port}` : `${v.host}:${v.port}`;
-}
+const hostPort = (v: Server): string => formatEndpoint(v.host, v.port);
 
 /**
  * A PEN_ERR_RESOLVE error -> the same message (Pen's "unknown or invalid address [X]") followed
