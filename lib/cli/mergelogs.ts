@@ -23,7 +23,7 @@ export const USAGE = `Usage: mergelogs -p penlog [-c] [-d] [-j jitter] [-t secon
   -d                Debugging (repeat for more)
   -p penlog         Log file from pen
   -j jitter         Jitter in seconds [600]
-  -t seconds        Timezone
+  -t seconds        Subtracted from pen's times (its clock's offset) [0]
   server:logfile    Web server address and name of logfile
   --help            this text
   --version         print the version
