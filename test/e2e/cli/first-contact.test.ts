@@ -13,7 +13,7 @@ import { isRoot, runPenctl, waitControl } from '../../helpers/control.js';
 import { freeEndpoint, freePort, loopback, removeDir, tempDir } from '../../helpers/net.js';
 import { penOn, runPen } from '../../helpers/pen.js';
 import { scoped } from '../../helpers/scope.js';
-import { makeCa } from '../../helpers/tls.js';
+import { makeCa, makeCert } from '../../helpers/tls.js';
 import { waitFor } from '../../helpers/time.js';
 
 const ip = loopback(131);
@@ -108,3 +108,16 @@ test('messages name the argument at fault', async () => {
     removeDir(ca.dir);
   }
 });
+
+test('-u nobody: a TLS key only root may read is not reloaded on HUP, and the message says why', { skip: !isRoot() && 'needs root' }, () => scoped(async (s) => {
+  const ca = makeCa('fc-hup'); // a 0700 directory owned by root: nobody cannot read in it
+  s.defer(() => removeDir(ca.dir));
+  const site = makeCert(ca, 'site.test');
+  const a = s.backend(await startHttpNamed('A', { host: ip(2) }));
+  const pen = s.pen(await penOn(ip(1), ['-u', 'nobody', '-E', site.cert, '-K', site.key], [a.spec]));
+  fs.writeFileSync(site.cert, fs.readFileSync(site.cert)); // "renewed": HUP looks at it again
+  process.kill(pen.pid, 'SIGHUP');
+  await waitFor(() => /not reloaded/.test(pen.stderr()), 3000, `the reload message: ${pen.stderr()}`);
+  assert.match(pen.stderr(), /SIGHUP: certificates \/ GeoIP database not reloaded: .*\(pen runs as user 'nobody' now, -u: .*restart pen to load it\)/);
+  assert.ok(pen.isRunning(), 'pen goes on with the certificate it has');
+}));
