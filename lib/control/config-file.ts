@@ -4,6 +4,7 @@
 // start-up and on every HUP). A failing line does not stop the rest.
 import type { ControlContext } from './context.js';
 import type { Call } from './command.js';
+import { accessNote } from '../errors.js';
 import { commandError } from './reply.js';
 
 /** include may nest this deep (Pen had no guard: a file including itself looped forever). */
@@ -23,7 +24,7 @@ export function readCommandFile(ctx: ControlContext, file: string): string {
     return ctx.readFile(file);
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw commandError(`can't read config file '${file}' (${why})`);
+    throw commandError(`can't read config file '${file}' (${why})${accessNote(e, ctx.settings().user)}`);
   }
 }
 

@@ -115,5 +115,8 @@ test('the write command: default file, explicit file, errors', async () => {
   assert.equal(await run(ctx, 'write /tmp/other.cfg'), '');
   assert.match(ctx.files.get('/tmp/other.cfg')!, /-F '\/tmp\/other.cfg'/);
   assert.equal(await run(ctx, 'write /readonly/x.cfg'), "pen: write: can't write '/readonly/x.cfg' (EACCES)\n");
+  const dropped = makeContext({ user: 'nobody' });
+  assert.equal(await run(dropped, 'write /readonly/x.cfg'), "pen: write: can't write '/readonly/x.cfg' (EACCES) " +
+    "(pen runs as user 'nobody' now, -u: the file must be accessible to that user)\n");
   assert.equal(await run(makeContext(), 'write'), 'pen: write: no FILE given and pen was started without -F\n');
 });
