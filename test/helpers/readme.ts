@@ -10,6 +10,7 @@ export interface ReadmeLine {
   /** The `## heading` the block is under. */
   section: string;
   text: string;
+  /** Shell words, the program first (see programWords). */
   words: string[];
 }
 
@@ -41,6 +42,17 @@ export function shellWords(line: string): string[] {
   return words;
 }
 
+/**
+ * The words with the program first, as installed: `npx penlb ARGS` and `npx pen ARGS` (in a
+ * checkout) are `pen ARGS`, `npx -p penlb PROGRAM ARGS` is `PROGRAM ARGS`.
+ */
+export function programWords(words: string[]): string[] {
+  if (words[0] !== 'npx') return words;
+  if (words[1] === 'penlb' || words[1] === 'pen') return ['pen', ...words.slice(2)];
+  if (words[1] === '-p' && words[2] === 'penlb') return words.slice(3);
+  return words;
+}
+
 /** Every line of every ``` block of README.md, with its section. */
 export function readmeLines(file = README): ReadmeLine[] {
   const out: ReadmeLine[] = [];
@@ -55,7 +67,7 @@ export function readmeLines(file = README): ReadmeLine[] {
       if (text.startsWith('## ')) section = text.slice(3).trim();
       continue;
     }
-    const words = shellWords(text);
+    const words = programWords(shellWords(text));
     if (words.length) out.push({ section, text, words });
   }
   return out;
