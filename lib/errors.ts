@@ -66,12 +66,15 @@ export class PenError<C extends PenErrorCode = PenErrorCode> extends Error {
   readonly code: C;
   readonly exitCode: 1 | 2;
   readonly kind: ErrorKind;
+  /** The values the message was filled with (e.g. `host` of PEN_ERR_RESOLVE). */
+  readonly params: PenErrorParams<C>;
 
   constructor(code: C, params: PenErrorParams<C>, options?: { cause?: unknown }) {
     const row: ErrorRow = ERRORS[code];
     super(fill(row.template, params as Record<string, string | number>), options);
     this.name = 'PenError';
     this.code = code;
+    this.params = params;
     this.exitCode = row.exitCode;
     this.kind = row.kind;
   }
@@ -90,4 +93,14 @@ export function isPenError(e: unknown): e is PenError {
 /** One line for a human: "pen: <message> <hint>". */
 export function formatError(e: PenError, program = 'pen'): string {
   return e.hint ? `${program}: ${e.message} ${e.hint}` : `${program}: ${e.message}`;
+}
+
+/**
+ * An EACCES/EPERM from a file operation made after `-u` -> a note saying whose rights apply
+ * (" (pen runs as user nobody now, -u)"), else ''.
+ */
+export function accessNote(err: unknown, user: string | null): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (user === null || (code !== 'EACCES' && code !== 'EPERM')) return '';
+  return ` (pen runs as user '${user}' now, -u: the file must be accessible to that user)`;
 }

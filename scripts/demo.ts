@@ -1,6 +1,7 @@
 // `npm run demo`: pen in front of two small local web servers, so a newcomer sees it balance.
-// Starts the backends and pen (roundrobin), sends a few requests, prints what to try, and
-// stays up until Ctrl-C (then stops everything it started).
+// Starts the backends and pen (roundrobin), waits for pen's listening line, sends a few
+// requests (the first goes to server 0, backend A), prints what to try, and stays up until
+// Ctrl-C (then stops everything it started).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -32,33 +33,37 @@ function get(port: number): Promise<string> {
   });
 }
 
-async function waitListening(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
+/** Resolves once pen logs its listening line (no probe connection: it would take the first turn). */
+function waitListening(stderr: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = '';
+    stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      if (seen !== 'done' && (seen += d.toString()).includes(' listening on ')) {
+        seen = 'done';
+        resolve();
+      }
     });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('pen did not start listening');
+  });
 }
 
+console.log('pen demo: two web servers and pen in front of them; it runs until you press Ctrl-C.\n');
 const [a, b] = [await backend('backend A'), await backend('backend B')];
 const port = Number(process.env.PORT) || (await freePort());
-const args = ['-f', '-r', String(port), `127.0.0.1:${a}`, `127.0.0.1:${b}`];
-const pen = spawn(process.execPath, [path.join(root, 'bin', 'pen.js'), ...args], { stdio: 'inherit' });
+const args = ['-f', '-r', `127.0.0.1:${port}`, `127.0.0.1:${a}`, `127.0.0.1:${b}`];
+const pen = spawn(process.execPath, [path.join(root, 'bin', 'pen.js'), ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
 pen.on('exit', (code) => {
   console.log(`pen exited (${code})`);
   process.exit(code ?? 1);
 });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => pen.kill('SIGTERM'));
-await waitListening(port);
+await waitListening(pen.stderr!);
 
 console.log(`\npen ${args.join(' ')}\n`);
 for (let i = 0; i < 4; i++) console.log(`  request ${i + 1}: ${await get(port)}`);
 console.log(`
-pen is balancing 127.0.0.1:${port} across two web servers (roundrobin, -r).
+pen is balancing 127.0.0.1:${port} across two web servers (roundrobin, -r): server 0 is
+backend A, server 1 backend B, and each request goes to the next one.
 Try:   curl http://127.0.0.1:${port}/        (run it a few times)
-       npx pen --help
-Ctrl-C stops the demo.`);
+       node bin/pen.js --help
+The demo runs until you press Ctrl-C (which stops pen and both web servers).`);

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import { bestClient, formatWebLine, parsePenLine, parseWebLine, PenWindow, type PenLine, type WebLine } from '../log/mergelogs.js';
 import { LineReader, writeAllSync } from '../log/write-sync.js';
 import { getopt, number } from './getopt.js';
+import { standardReply } from './standard.js';
 
 export const USAGE = `Usage: mergelogs -p penlog [-c] [-d] [-j jitter] [-t seconds] \\
         server1:logfile1 [server2:logfile2 ...]
@@ -22,8 +23,10 @@ export const USAGE = `Usage: mergelogs -p penlog [-c] [-d] [-j jitter] [-t secon
   -d                Debugging (repeat for more)
   -p penlog         Log file from pen
   -j jitter         Jitter in seconds [600]
-  -t seconds        Timezone
+  -t seconds        Subtracted from pen's times (its clock's offset) [0]
   server:logfile    Web server address and name of logfile
+  --help            this text
+  --version         print the version
 `;
 
 interface Source {
@@ -84,6 +87,11 @@ function openRead(file: string): number {
 /** Runs mergelogs writing to `outFd`; resolves with the exit status. */
 export function run(argv: readonly string[], outFd = 1, errFd = 2): number {
   const say = (text: string): void => { writeAllSync(errFd, Buffer.from(text)); };
+  const standard = standardReply(argv, 'mergelogs', USAGE);
+  if (standard !== null) {
+    writeAllSync(outFd, Buffer.from(standard));
+    return 0;
+  }
   let o: Options;
   try {
     o = parseOptions(argv);

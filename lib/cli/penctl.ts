@@ -10,6 +10,26 @@
 import net from 'node:net';
 import { parsePort } from '../config/listen-spec.js';
 import { isErrorReply } from '../control/reply.js';
+import { standardReply } from './standard.js';
+
+export const USAGE = `usage: penctl HOST:PORT|[IPV6]:PORT|/path/to/socket COMMAND [ARG ...]
+
+Sends one control command to a running pen (pen -C) and prints the reply. The exit status
+is 1 when the reply is an error or no reply came, 2 for a usage error.
+
+  penctl 127.0.0.1:10080 help              list every control command
+  penctl 127.0.0.1:10080 help server       describe one command
+  penctl 127.0.0.1:10080 servers           one line per server: conn, sx, rx, ...
+  penctl 127.0.0.1:10080 server 1 blacklist 60
+  penctl 127.0.0.1:10080 status            statistics (also written to the -w file)
+  penctl /run/pen.ctl write /etc/pen.cfg   save the running configuration
+
+  --help      this text
+  --version   print the version
+`;
+
+/** Pen's reply to an unknown command word; the word is group 1. */
+const UNKNOWN_COMMAND = /^do_cmd: ignoring command starting with '(.*)'/;
 
 export interface PenctlIO {
   stdout: NodeJS.WritableStream;
@@ -33,7 +53,10 @@ export function parseTarget(text: string): Target {
     [, host = '', portText = ''] = bracketed;
   } else {
     const colon = text.lastIndexOf(':');
-    if (colon < 0) return { error: 'no port given' };
+    if (colon < 0) {
+      const example = /^\d+$/.test(text) ? `127.0.0.1:${text}` : `${text}:10080`;
+      return { error: `penctl: control address "${text}" needs HOST:PORT (e.g. ${example}), [IPV6]:PORT or a unix socket path` };
+    }
     host = text.slice(0, colon);
     portText = text.slice(colon + 1);
   }
@@ -44,8 +67,13 @@ export function parseTarget(text: string): Target {
 
 /** Runs penctl with its arguments (without node and script); resolves to the exit status. */
 export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
+  const standard = standardReply(args, 'penctl', USAGE);
+  if (standard !== null) {
+    io.stdout.write(standard);
+    return Promise.resolve(0);
+  }
   if (args.length < 2) {
-    io.stderr.write('usage: penctl host:port|/path/to/socket command [arg ...]\n');
+    io.stderr.write(USAGE);
     return Promise.resolve(2);
   }
   const target = parseTarget(args[0]!);
@@ -81,7 +109,12 @@ export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
       if (head.length < 256) head += chunk.toString('utf8');
       io.stdout.write(chunk);
     });
-    sock.on('end', () => finish(isErrorReply(head) ? 1 : 0));
+    sock.on('end', () => {
+      const unknown = UNKNOWN_COMMAND.exec(head);
+      // Pen's wording stays on stdout for scripts; the person gets a pointer to `help`.
+      if (unknown) finish(1, `penctl: unknown command '${unknown[1]}' (try: penctl ${args[0]} help)`);
+      else finish(isErrorReply(head) ? 1 : 0);
+    });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (e.syscall === 'getaddrinfo') finish(1, `getaddrinfo: ${e.code ?? e.message}`);
       else if (!connected) finish(1, `error connecting to server (${e.code ?? e.message})`);

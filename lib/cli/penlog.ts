@@ -15,8 +15,16 @@ import net from 'node:net';
 
 import { parsePort } from '../config/listen-spec.js';
 import { PIECE } from '../log/penlogd.js';
+import { standardReply } from './standard.js';
 
-export const USAGE = 'Usage: penlog server_ip server_port [my_ip]\n';
+export const USAGE = `Usage: penlog server_ip server_port [my_ip]
+
+Reads web-server log lines from stdin and sends each to penlogd on server_ip:server_port (UDP),
+from my_ip when given.
+
+  --help      this text
+  --version   print the version
+`;
 /** Datagrams in flight before stdin is paused. */
 const IN_FLIGHT_MAX = 256;
 
@@ -33,6 +41,11 @@ export function pieces(line: Buffer): Buffer[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const standard = standardReply(argv, 'penlog', USAGE);
+  if (standard !== null) {
+    process.stdout.write(standard);
+    return 0;
+  }
   if (argv.length < 2 || argv.length > 3) {
     process.stderr.write(USAGE);
     return 2;

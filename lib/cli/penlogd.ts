@@ -20,6 +20,7 @@ import { Merger } from '../log/penlogd.js';
 import { syslogLogger } from '../log/syslog.js';
 import { writeAllSync } from '../log/write-sync.js';
 import { getopt, number } from './getopt.js';
+import { standardReply } from './standard.js';
 
 export const USAGE = `Usage:
   penlogd [options] port
@@ -32,6 +33,8 @@ export const USAGE = `Usage:
   -n N      number of pen log entries to remember [1000]
   -p file   write pid to file
   -u user   run as alternative user
+  --help    this text
+  --version print the version
 `;
 
 interface Options {
@@ -132,6 +135,11 @@ class Output {
 
 /** Runs penlogd; resolves with an exit status when it ends by itself (errors, usage). */
 export async function main(argv: string[]): Promise<number> {
+  const standard = standardReply(argv, 'penlogd', USAGE);
+  if (standard !== null) {
+    process.stdout.write(standard);
+    return 0;
+  }
   let o: Options;
   try {
     o = parseOptions(argv);
@@ -139,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`penlogd: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  if (!o.foreground && !isDaemonChild()) return spawnDaemon();
+  if (!o.foreground && !isDaemonChild()) return spawnDaemon('penlogd');
   let logger: Logger = stderrLogger(o.debug);
   const fail = (message: string): number => {
     if (isDaemonChild()) reportToParent({ error: `penlogd: ${message}`, exitCode: 1 });

@@ -144,6 +144,12 @@ export function parseAclEntry(words: readonly string[]): AclEntry | { reason: st
     if (!(prefix >= 0 && prefix <= 128)) return { reason: `IPv6 prefix length must be 0..128, got "${len}"` };
     return { kind: 'ipv6', permit, address: formatIPv6(and(ipv6Bytes(addr), prefixMask(prefix))), prefix };
   }
+  const cidr = /^([\d.]+)\/(\d+)$/.exec(what);
+  if (cidr && isIPv4(cidr[1]!) && Number(cidr[2]) <= 32) {
+    const len = Number(cidr[2]);
+    const mask = [0, 8, 16, 24].map((b) => (len >= b + 8 ? 255 : len <= b ? 0 : (0xff << (8 - (len - b))) & 0xff)).join('.');
+    return { reason: `IPv4 entries take a dotted mask, not /${len}: write "${cidr[1]} ${mask}"` };
+  }
   if (!isIPv4(what)) return { reason: `"${what}" is not an IPv4 address, an IPv6 address or "country"` };
   const mask = extra ?? '255.255.255.255';
   if (!isIPv4(mask)) return { reason: `"${mask}" is not a dotted IPv4 mask` };

@@ -10,7 +10,7 @@
 // `port` is 1..65535 or a tcp service name from /etc/services. Port 0 is accepted and means
 // "let the OS choose"; backends then need explicit ports, as with a unix listener.
 import { readFileSync } from 'node:fs';
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { PenError } from '../errors.js';
 
 export type ListenSpec =
@@ -122,6 +122,12 @@ export function parseListenSpec(spec: string, opts: PortOptions = {}): ListenSpe
     if (why) fail(why);
   }
   const p = parsePort(portText, 0, opts);
+  if ('reason' in p && host === null && (isIPv4(spec) || /^[A-Za-z][\w.-]*$/.test(spec))) {
+    // `pen 127.0.0.1 ...` or `pen web1 ...`: a host where the port belongs.
+    const service = isIPv4(spec) ? ''
+      : ` (or "${spec}" is not a ${opts.proto ?? 'tcp'} service in ${opts.servicesFile ?? SERVICES_FILE})`;
+    return fail(`has no port${service}: LISTEN is PORT, HOST:PORT or [IPV6]:PORT, e.g. ${spec}:8080`);
+  }
   if ('reason' in p) return fail(p.reason);
   return { kind: 'inet', host, port: p.port };
 }

@@ -92,3 +92,10 @@ export function parseServerSpec(spec: string, defaultPort: number,
   const [maxc = 0, hard = 0, weight = 0, prio = 0] = numbers;
   return { host, port, maxc, hard, weight, prio, acl: 0 };
 }
+
+/** How pen names a server's address in messages: host:port, [ipv6]:port or the unix path. */
+export function formatEndpoint(host: string | null, port: number): string {
+  if (host === null) return `0.0.0.0:${port}`;
+  if (host.includes('/')) return host;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -9,12 +9,16 @@ export function usageText(): string {
   return `usage:
   pen [options] LISTEN BACKEND [BACKEND ...]
 
+  Without -f, pen becomes a daemon once it listens (diagnostics then go to syslog).
+  Signals: HUP re-reads -F and reopens -l, USR1 writes statistics, TERM/INT stop.
+
   LISTEN   port | host:port | [host]:port | ::1:port | /unix/path
   BACKEND  host[:port[:maxc[:hard[:weight[:prio]]]]]  ([ipv6]:port... for IPv6; /unix/path)
            port defaults to the listen port; maxc, hard, weight, prio default to 0
 
   -B host:port    abuse server for clients denied by the client ACL
-  -C [host:]port|/path  control socket for penctl (as root, only with -u)
+  -C [host:]port|/path  control socket for penctl; a port alone means 127.0.0.1 and ::1
+                  (as root, only with -u)
   -F file         configuration file of control commands (re-read on HUP)
   -H              add X-Forwarded-For and X-Forwarded-Proto to every HTTP request
   -O command      run a control command at start-up (repeatable)
@@ -31,23 +35,23 @@ export function usageText(): string {
   -d              debugging on (repeat for more)
   -D              obsolete: delayed forward was removed
   -e host:port    emergency server, used when no other server can be
-  -f              stay in the foreground
+  -f              stay in the foreground (default: become a daemon)
   -h              hash-based server selection (not help)
   -i name         Windows service (not supported on this platform)
   -j dir          chroot into dir
-  -l file|host:port  request log to a file, or to penlogd over UDP
+  -l file|host:port  request log to a file, or to penlogd over UDP (opened before -u)
   -m N            accept up to N connections per wake-up [${d.multiAccept}]; minimum 1
   -o command      same as -O
   -n              obsolete: sockets are always non-blocking
   -N              hash without saving the server (not implemented)
-  -p file         write the process id to file
+  -p file         write the process id to file (written before -u)
   -q N            listen queue length [${d.listenQueue}]; minimum 50
   -r              roundrobin: do not send returning clients to their last server
   -s              stubborn: never fail over to another server
   -t sec          connect timeout in seconds [${d.timeout}]; minimum 1
   -u user         run as user
-  -w file         HTML statistics file (written on USR1 and status)
-  -x N            connection table size [${d.connMax}]
+  -w file         HTML statistics file (written on USR1 and status; its directory must exist)
+  -x N            connection table size: connections at once [${d.connMax}]
   -E certfile     terminate TLS with this PEM certificate (chain)
   -K keyfile      TLS private key [the -E file]
   -G cacertfile   CA file for TLS client certificates

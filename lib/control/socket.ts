@@ -13,8 +13,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { aclPermits, compileAcls } from '../config/acl.js';
-import { parseListenSpec } from '../config/listen-spec.js';
-import { PenError } from '../errors.js';
+import { parseListenSpec, type ListenSpec } from '../config/listen-spec.js';
+import type { Settings } from '../config/settings.js';
+import { isPenError, PenError } from '../errors.js';
 import type { ControlContext } from './context.js';
 import { dispatch } from './dispatch.js';
 
@@ -33,9 +34,9 @@ export interface ControlServerOptions {
 }
 
 export interface ControlServer {
-  /** The bound address: { port, address } for TCP, the path for a unix socket. */
+  /** The (first) bound address: { port, address } for TCP, the path for a unix socket. */
   address(): net.AddressInfo | string;
-  /** Stops accepting, waits for open connections to finish, removes a unix socket file. */
+  /** Stops accepting (on every bound address), waits for open connections to finish, removes a unix socket file. */
   close(): Promise<void>;
 }
 
@@ -51,6 +52,32 @@ export function checkControlPrivileges(uid: number, user: string | null): void {
   });
 }
 
+/**
+ * The addresses `-C` binds: a port alone (`10080`, `:10080`) means loopback only, 127.0.0.1
+ * and ::1 (Pen: every address); any other address is bound as written.
+ */
+export function controlHosts(spec: ListenSpec & { kind: 'inet' }): string[] {
+  return spec.host === null ? ['127.0.0.1', '::1'] : [spec.host];
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || /^::ffff:127\./i.test(host);
+}
+
+/**
+ * The start-up warning for a control port anyone on the network may reach: an inet address
+ * that is not loopback, with an empty control_acl. Null when there is nothing to say.
+ */
+export function controlExposureWarning(s: Readonly<Settings>): string | null {
+  if (s.control === null) return null;
+  const spec = parseListenSpec(s.control);
+  if (spec.kind === 'unix' || controlHosts(spec).every(isLoopback)) return null;
+  if ((s.acls[s.controlAcl] ?? []).length > 0) return null;
+  return `pen: warning: the control port ${s.control} is reachable from other hosts and control_acl ${s.controlAcl} ` +
+    'is empty: anyone who can connect can reconfigure pen (set an ACL, e.g. -O "acl 9 permit 10.0.0.0 255.0.0.0" ' +
+    '-O "control_acl 9", or listen on 127.0.0.1)';
+}
+
 /** Starts listening; resolves once bound, rejects with PenError PEN_ERR_BIND (or a spec error). */
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const spec = parseListenSpec(opts.address);
@@ -58,27 +85,58 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const maxLineBytes = opts.maxLineBytes ?? 4096;
   const run = opts.run ?? ((line: string) => dispatch(opts.ctx, line, 'socket'));
 
-  const server = net.createServer({ allowHalfOpen: true }, (sock) =>
-    serveOne(sock, opts.ctx, run, timeoutMs, maxLineBytes));
-  server.maxConnections = opts.maxClients ?? 16;
-
-  if (spec.kind === 'unix') removeStaleSocket(spec.path, opts.address);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new PenError('PEN_ERR_BIND', { address: opts.address, reason: e.code ?? e.message })));
-    if (spec.kind === 'unix') server.listen(spec.path, resolve);
-    else server.listen(spec.port, spec.host ?? '0.0.0.0', resolve);
-  });
-  server.on('error', () => {}); // after bind, per-connection errors are handled per socket
-
-  return {
-    address: () => server.address() ?? '',
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => {
-        if (spec.kind === 'unix') fs.rmSync(spec.path, { force: true });
+  const create = (): net.Server => {
+    const server = net.createServer({ allowHalfOpen: true }, (sock) =>
+      serveOne(sock, opts.ctx, run, timeoutMs, maxLineBytes));
+    server.maxConnections = opts.maxClients ?? 16;
+    return server;
+  };
+  const bind = (server: net.Server, listen: (done: () => void) => void): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      listen(() => {
+        server.removeListener('error', reject);
+        server.on('error', () => {}); // after bind, per-connection errors are handled per socket
         resolve();
       });
-    }),
+    });
+  const servers: net.Server[] = [];
+  const closeAll = (): Promise<void> => Promise.all(servers.map((srv) =>
+    new Promise<void>((resolve) => srv.close(() => resolve())))).then(() => undefined);
+  try {
+    if (spec.kind === 'unix') {
+      removeStaleSocket(spec.path, opts.address);
+      const server = create();
+      await bind(server, (done) => server.listen(spec.path, done));
+      servers.push(server);
+    } else {
+      let port = spec.port;
+      for (const host of controlHosts(spec)) {
+        const server = create();
+        try {
+          await bind(server, (done) => server.listen(port, host, done));
+        } catch (e) {
+          // ::1 of the loopback pair is optional: a host without IPv6 has only 127.0.0.1.
+          const code = (e as NodeJS.ErrnoException).code;
+          if (spec.host === null && host === '::1' && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+          throw e;
+        }
+        servers.push(server);
+        port = (server.address() as net.AddressInfo).port; // port 0: the second binds the same one
+      }
+    }
+  } catch (e) {
+    await closeAll();
+    if (isPenError(e)) throw e;
+    throw new PenError('PEN_ERR_BIND', { address: opts.address, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+  }
+
+  return {
+    address: () => servers[0]!.address() ?? '',
+    close: async () => {
+      await closeAll();
+      if (spec.kind === 'unix') fs.rmSync(spec.path, { force: true });
+    },
   };
 }
 

@@ -2,25 +2,29 @@
 // per block, in Pen's order and wording, sent through the debug channel (stderr in the
 // foreground, syslog as a daemon). The client blocks print what Pen meant to print (its
 // format arguments were garbled, quirk 49): address, age, last server, connects, bytes
-// sent to and received from the client. An "Access log" block follows when a request log
-// is configured or lost anything.
+// sent to and received from the client. Unlike Pen, a server's state is said in words
+// (blacklisted with the seconds left, not a bare epoch) and every server number is followed
+// by its address. An "Access log" block follows when a request log is configured or lost anything.
+import { formatEndpoint } from '../config/server-spec.js';
 import { descriptorsLine, showsAccessLog, workersLine, type StatsView } from './webstats.js';
 
 export function renderTextStats(v: StatsView): string[] {
   const out = [`Time ${v.time}, ${v.servers.length} servers, ${v.current} current`];
   for (const s of v.servers) {
-    out.push(`Server ${s.index} status:\naddress ${s.address}\n${s.status}\nport ${s.port}\n` +
+    const state = s.status === 0 ? 'not blacklisted'
+      : `blacklisted, ${s.blacklistLeftS} s left (failed at ${s.status})`;
+    out.push(`Server ${s.index} status:\naddress ${s.address}\n${state}\nport ${s.port}\n` +
       `${s.conn} connections (${s.maxc} soft, ${s.hard} hard)\n${s.sx} sent, ${s.rx} received`);
   }
   out.push(`Max number of clients: ${v.clientsMax}`, 'Active clients:');
   for (const c of v.clients) {
-    out.push(`Client ${c.index} status:\naddress ${c.address}\nage ${c.ageS} seconds\nlast server ${c.server}\n` +
+    out.push(`Client ${c.index} status:\naddress ${c.address}\nage ${c.ageS} seconds\nlast server ${named(v, c.server)}\n` +
       `connects ${c.connects}\nsent ${c.sx}\nreceived ${c.rx}`);
   }
   out.push(`Max number of connections: ${v.connMax}`, 'Active connections:');
   for (const c of v.connections) {
     out.push(`Connection ${c.id} status:\ndownfd = ${c.downfd}, upfd = ${c.upfd}\n` +
-      `pending data ${c.pendingDown} down, ${c.pendingUp} up\nclient ${c.client}, server ${c.server}`);
+      `pending data ${c.pendingDown} down, ${c.pendingUp} up\nclient ${c.client}, server ${named(v, c.server)}`);
   }
   if (v.acceptedByWorker.length > 1) out.push(`Workers: ${workersLine(v)}`);
   if (showsAccessLog(v.accessLog)) {
@@ -29,4 +33,13 @@ export function renderTextStats(v: StatsView): string[] {
   }
   out.push(descriptorsLine(v));
   return out;
+}
+
+/** A server index with its address: "1 (127.0.0.1:8001)"; the emergency (-1) and abuse (-2) servers by role. */
+function named(v: StatsView, index: number): string {
+  const s = v.servers[index];
+  if (s) return `${index} (${formatEndpoint(s.address, s.port)})`;
+  if (index === -1) return '-1 (emergency server)';
+  if (index === -2) return '-2 (abuse server)';
+  return String(index);
 }

@@ -24,6 +24,8 @@ export interface ServerRow {
   address: string;
   /** Epoch seconds the server failed, while blacklisted; 0 otherwise. */
   status: number;
+  /** Seconds of blacklisting left (rounded up); 0 when not blacklisted. */
+  blacklistLeftS: number;
   port: number;
   conn: bigint;
   maxc: number;
@@ -84,6 +86,7 @@ export function gatherStats(src: StatsSource, now = new Date()): StatsView {
     return {
       index: i, address: v.host, port: v.port,
       status: until > 0 ? Math.max(0, Math.floor(until / 1000) - s.blacklist) : 0,
+      blacklistLeftS: until > 0 ? Math.max(0, Math.ceil((until - nowMs) / 1000)) : 0,
       conn: st.conn[i] ?? 0n, maxc: v.maxc, hard: v.hard, sx: st.sx[i] ?? 0n, rx: st.rx[i] ?? 0n,
       weight: v.weight, prio: v.prio,
     };

@@ -9,8 +9,11 @@ export function isDaemonChild(): boolean {
   return process.env[MARKER] === '1' && typeof process.send === 'function';
 }
 
-/** In the parent: start the daemon and resolve with the exit status to use. */
-export function spawnDaemon(): Promise<number> {
+/**
+ * In the parent: start the daemon and resolve with the exit status to use. Once the child is
+ * ready, says "PROGRAM: running in the background, pid N" on stderr.
+ */
+export function spawnDaemon(program = 'pen'): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
       detached: true,
@@ -20,6 +23,7 @@ export function spawnDaemon(): Promise<number> {
     child.once('message', (m: { ready?: boolean; error?: string; exitCode?: number; warnings?: string[] }) => {
       if (m.error) process.stderr.write(m.error.endsWith('\n') ? m.error : m.error + '\n');
       for (const w of m.warnings ?? []) process.stderr.write(`${w}\n`);
+      if (m.ready) process.stderr.write(`${program}: running in the background, pid ${child.pid} (stop it with: kill ${child.pid})\n`);
       child.disconnect();
       child.unref();
       resolve(m.ready ? 0 : (m.exitCode ?? 1));

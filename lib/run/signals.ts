@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 
 import { exclusive } from '../control/dispatch.js';
+import { accessNote } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { NOTICE, type Logger } from '../log/debug.js';
 import { renderTextStats } from '../log/textstats.js';
@@ -21,8 +22,11 @@ export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shut
   // certificate, key, CA, OCSP or SNI file changed (native/tls/tls.h), and reopens the GeoIP
   // database when its file changed (native/geo/db.h). On failure the running data plane stays.
   const refreshFiles = (): void => {
+    const s = rt.settings();
     void exclusive(rt, () => engine.apply(rt.settings(), { resolveNames: true }))
-      .catch((e: unknown) => logger.log(0, `SIGHUP: names, certificates and GeoIP database not refreshed (the running configuration stays): ${(e as Error).message}`));
+      .catch((e: unknown) => logger.log(0, `SIGHUP: names, certificates and GeoIP database not refreshed (the running configuration stays): ${(e as Error).message}` +
+        (s.user ? ` (pen runs as user '${s.user}' now, -u: the files are read with that user's rights; ` +
+          'a key readable only by root cannot be reloaded, restart pen to load it)' : '')));
   };
   process.on('SIGHUP', () => {
     rt.reopenLogs();
@@ -47,7 +51,8 @@ export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shut
     try {
       fs.writeFileSync(file, renderWebStats(view));
     } catch (err) {
-      logger.log(0, `SIGUSR1: cannot write the statistics page ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      logger.log(0, `SIGUSR1: cannot write the statistics page ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` +
+        accessNote(err, rt.settings().user));
     }
   });
   process.on('SIGUSR2', () => process.abort());

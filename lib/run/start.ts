@@ -1,7 +1,7 @@
 // pen's start-up, in Pen's order where it matters (spec/cli.md "Start-up order"):
-// argv -> -O commands -> checks -> (daemon) -> data plane + snapshot -> listener -> chroot/user
-// -> pidfile -> signals -> serve. Every failure ends with one line naming the problem and a
-// non-zero status; nothing is retried silently.
+// argv -> -O commands -> checks -> (daemon) -> data plane + snapshot -> listener -> control
+// port -> request log + pidfile -> chroot/user -> -w check -> signals -> serve. Every failure
+// ends with one line naming the problem and a non-zero status; nothing is retried silently.
 import fs from 'node:fs';
 
 import { parseArgv } from '../config/argv.js';
@@ -9,14 +9,16 @@ import type { Settings } from '../config/settings.js';
 import { usageText } from '../config/usage.js';
 import { dispatch } from '../control/dispatch.js';
 import { loadConfigFile } from '../control/reload.js';
-import { checkControlPrivileges, startControlServer } from '../control/socket.js';
+import { checkControlPrivileges, controlExposureWarning, startControlServer } from '../control/socket.js';
 import { commandTable } from '../control/table.js';
 import { Engine } from '../engine/engine.js';
 import { formatError, isPenError, PenError } from '../errors.js';
-import { stderrLogger, type Logger } from '../log/debug.js';
+import { NOTICE, stderrLogger, type Logger } from '../log/debug.js';
 import { LogOutputs } from '../log/outputs.js';
 import { syslogLogger } from '../log/syslog.js';
 import { isDaemonChild, reportToParent, spawnDaemon } from './daemon.js';
+import { explainResolve } from './explain.js';
+import { checkWebStatsFile, listeningLine } from './announce.js';
 import { dropPrivileges, lookupUser } from './privileges.js';
 import { Runtime } from './runtime.js';
 import { installSignals } from './signals.js';
@@ -73,7 +75,13 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
   const shutdown = (): void => {
     engine.close(); // hands over the last access records first
     logs.access.close();
-    for (const f of [pidfile, engine.listening?.path, controlPath]) if (f) fs.rmSync(f, { force: true });
+    for (const f of [pidfile, engine.listening?.path, controlPath]) {
+      try {
+        if (f) fs.rmSync(f, { force: true });
+      } catch {
+        // a pid file in a directory only root may write stays after -u, as with Pen
+      }
+    }
     process.exit(0);
   };
   const rt = new Runtime(initial, engine, shutdown, logs);
@@ -95,25 +103,27 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
     if (s.listen === null) throw new PenError('PEN_ERR_CONFIG', { detail: 'no listen address given (LISTEN or -O "listen ADDR")' });
     if (s.servers.length === 0) throw new PenError('PEN_ERR_CONFIG', { detail: 'no backend servers given' });
     logs.access.expect(s.log); // records before the log is open (below) are kept for it
-    await engine.apply(s);
+    try {
+      await engine.apply(s);
+    } catch (err) {
+      const why = explainResolve(err, s);
+      throw why ? new PenError('PEN_ERR_START', { detail: why }) : err;
+    }
     await engine.listen(s.listen, s);
     rt.running = true;
     if (s.control !== null) {
       await startControlServer({ ctx: rt, address: s.control });
       if (s.control.includes('/')) controlPath = s.control;
+      const exposed = controlExposureWarning(s);
+      if (exposed) warnings.push(exposed);
     }
-    const account = s.user ? lookupUser(s.user) : null;
-    try {
-      dropPrivileges(s.chroot, account);
-    } catch (err) {
-      throw new PenError('PEN_ERR_START', { detail: (err as Error).message });
-    }
-    // The request log is opened as Pen does: after chroot and the user switch (paths are
-    // inside the jail, and a HUP reopen later works with the same rights).
+    // Files named on the command line (-l, -p) are opened with the rights pen was started
+    // with, before -j and -u, as Pen's users run it (-u nobody -p /var/run/pen.pid). A HUP
+    // reopens -l with the user's rights; when that fails pen keeps the file it has open.
     try {
       await logs.apply(rt.settings()); // a `log` command may have come in over the control socket
     } catch (err) {
-      throw new PenError('PEN_ERR_START', { detail: (err as Error).message });
+      throw new PenError('PEN_ERR_START', { detail: explainResolve(err, rt.settings()) ?? (err as Error).message });
     }
     if (s.pidfile) {
       try {
@@ -123,9 +133,16 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
       }
       pidfile = s.pidfile;
     }
+    const account = s.user ? lookupUser(s.user) : null;
+    try {
+      dropPrivileges(s.chroot, account);
+    } catch (err) {
+      throw new PenError('PEN_ERR_START', { detail: (err as Error).message });
+    }
+    checkWebStatsFile(rt.settings().webStats, s.user);
     installSignals(rt, engine, logger, shutdown, file === null ? null : () => loadConfigFile(rt, file, base, { startup: false }));
-    logger.log(1, `pen ${VERSION} balancing ${s.listen}${s.udp ? ' (UDP)' : ''} across ${s.servers.length} server(s)`);
     for (const w of warnings) logger.log(0, w.replace(/^pen: /, ''));
+    logger.log(NOTICE, listeningLine(rt.settings(), engine.listening?.port ?? 0));
     reportToParent({ ready: true, warnings });
   } catch (err) {
     engine.close();

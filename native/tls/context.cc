@@ -109,6 +109,9 @@ SSL_CTX* buildContext(const TlsConf& conf, const std::string& cert, const std::s
     std::string why = takeErrors();
     if (why.find("mismatch") != std::string::npos)  // OpenSSL checks the pair while loading
       throw std::runtime_error("the private key '" + keyFile + "' does not match the certificate '" + cert + "'");
+    if (key.empty())  // no -K: the key was looked for in the -E file
+      throw std::runtime_error("no private key in the certificate file '" + cert +
+                               "': give the key file with -K KEYFILE" + (why.empty() ? "" : " (" + why + ")"));
     throw std::runtime_error("cannot load the private key '" + keyFile + "'" + (why.empty() ? "" : ": " + why));
   }
   if (SSL_CTX_check_private_key(ctx) != 1)

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { freeEndpoint, ipBytes, listenSpecOf, specOf, type Endpoint } from './net.js';
-import { sleep, withTimeout } from './time.js';
+import { sleep, waitFor, withTimeout } from './time.js';
 
 export const PEN_BIN = fileURLToPath(new URL('../../../bin/pen.js', import.meta.url));
 
@@ -248,8 +248,13 @@ export async function startPen(args: string[], opts: PenOptions): Promise<Pen> {
     ...stopControls(pid, io.exited, () => done),
   };
   try {
-    await waitListening(pid, opts.ready, io.exited, opts.readyTimeoutMs ?? 8000,
-      () => `stdout: ${io.out()}\nstderr: ${io.err()}`);
+    const ms = opts.readyTimeoutMs ?? 8000;
+    const output = () => `stdout: ${io.out()}\nstderr: ${io.err()}`;
+    await waitListening(pid, opts.ready, io.exited, ms, output);
+    // In the foreground the listening line comes last: start-up (pid file, -u) has finished.
+    if (fullArgs.includes('-f')) {
+      await waitFor(() => io.err().includes(' listening on ') || !pen.isRunning(), ms, `the listening line:\n${output()}`);
+    }
   } catch (err) {
     await pen.kill();
     throw err;

@@ -120,7 +120,8 @@ export async function startUdpPen(listen: UdpEndpoint, options: string[], backen
   };
   const where = opts.bound ?? listen;
   const deadline = Date.now() + 8000;
-  while (!boundUdp(pid, where)) {
+  // Bound, and start-up finished: the listening line comes last (fd counts are stable then).
+  while (!boundUdp(pid, where) || !err.includes(' listening on ')) {
     if (done || Date.now() > deadline) {
       await pen.kill();
       throw new Error(`pen -U did not bind ${udpSpec(where)}:\nstdout: ${out}\nstderr: ${err}`);

@@ -87,7 +87,9 @@ test('the system /etc/services is the default', () => {
 });
 
 test('unknown service names are refused clearly', () => {
-  fails('nosuch', `listen address "nosuch" has a port "nosuch" that is not a tcp service in ${servicesFile}; give a number`);
+  fails('nosuch', `listen address "nosuch" has no port (or "nosuch" is not a tcp service in ${servicesFile}): ` +
+    'LISTEN is PORT, HOST:PORT or [IPV6]:PORT, e.g. nosuch:8080');
+  fails('127.0.0.1', 'listen address "127.0.0.1" has no port: LISTEN is PORT, HOST:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8080');
   fails('domain', /not a tcp service/);
   fails('host:nosuch', /not a tcp service/);
 });

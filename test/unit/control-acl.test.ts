@@ -45,6 +45,8 @@ test('bad entries give reasons', () => {
   assert.equal(reason('permit ::1 64'), 'unexpected "64" after an IPv6 address (write ADDR/LEN)');
   assert.equal(reason('permit fe80::1/x'), 'IPv6 prefix length must be 0..128, got "x"');
   assert.equal(reason('permit country SWE'), 'expected a two-letter country code, e.g. country SE');
+  assert.equal(reason('deny 127.0.0.0/8'), 'IPv4 entries take a dotted mask, not /8: write "127.0.0.0 255.0.0.0"');
+  assert.equal(reason('deny 10.1.0.0/20'), 'IPv4 entries take a dotted mask, not /20: write "10.1.0.0 255.255.240.0"');
 });
 
 test('compiled tables: IPv4 as IPv4-mapped IPv6, 16-byte masks, countries as codes', () => {

@@ -127,6 +127,20 @@ test('server N creates, changes, validates all keys before changing anything', a
   assert.deepEqual(ctx.settings().servers, before, 'nothing changed by a failing command');
 });
 
+test('server N for a server that does not exist is refused unless the command gives an address', async () => {
+  const ctx = makeContext({ servers: [server('127.0.0.2', 8001), server('127.0.0.3', 8002)] });
+  const refusal = 'pen: server: server 5 does not exist (servers are 0..1); to add it, give its address: ' +
+    'server 5 address HOST port PORT\n';
+  assert.equal(await run(ctx, 'server 5 blacklist 60'), refusal);
+  assert.equal(await run(ctx, 'server 5 port 80 max 3'), refusal);
+  assert.equal(await run(ctx, 'server 5'), refusal);
+  assert.equal(ctx.settings().servers.length, 2, 'no placeholders were created');
+  assert.deepEqual(ctx.engine.blacklistCalls, []);
+  assert.equal(await run(ctx, 'server 2 address 127.0.0.4 port 8003 blacklist 5'), '');
+  assert.deepEqual(ctx.settings().servers[2], server('127.0.0.4', 8003));
+  assert.deepEqual(ctx.engine.blacklistCalls, [{ server: 2, seconds: 5 }]);
+});
+
 test('server N blacklist T acts on the data plane after the change', async () => {
   const ctx = makeContext({ servers: [server('127.0.0.2', 8001)] });
   assert.equal(await run(ctx, 'server 0 blacklist 60'), '');

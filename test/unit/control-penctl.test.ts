@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Writable } from 'node:stream';
-import { parseTarget, penctl } from '../../lib/cli/penctl.js';
+import { parseTarget, penctl, USAGE } from '../../lib/cli/penctl.js';
 import { startControlServer } from '../../lib/control/socket.js';
 import { makeContext } from './control-fixture.js';
 
@@ -44,7 +44,7 @@ test('target forms', () => {
   assert.deepEqual(parseTarget('[::1]:8080'), { host: '::1', port: 8080 });
   assert.deepEqual(parseTarget(':8080'), { host: 'localhost', port: 8080 });
   assert.deepEqual(parseTarget('/run/pen.ctl'), { path: '/run/pen.ctl' });
-  assert.deepEqual(parseTarget('localhost'), { error: 'no port given' });
+  assert.match((parseTarget('localhost') as { error: string }).error, /needs HOST:PORT/);
   assert.deepEqual(parseTarget('localhost:0'), { error: 'control address "localhost:0" has port 0 out of range (1..65535)' });
 });
 
@@ -68,7 +68,8 @@ test('against pen: values exit 0, error replies exit 1', async () => {
     assert.deepEqual(await call([target, 'hash']), { status: 0, stdout: '', stderr: '' });
     assert.equal(ctx.settings().hash, true);
     assert.deepEqual(await call([target, 'bogus']),
-      { status: 1, stdout: "do_cmd: ignoring command starting with 'bogus'\n", stderr: '' });
+      { status: 1, stdout: "do_cmd: ignoring command starting with 'bogus'\n",
+        stderr: `penctl: unknown command 'bogus' (try: penctl ${target} help)\n` });
     assert.equal((await call([target, 'timeout', '0'])).status, 1);
     assert.equal((await call([target, 'exit'])).stdout, 'Exit is not enabled; restart with -X flag\n');
     assert.equal((await call([target, 'exit'])).status, 1);
@@ -79,9 +80,15 @@ test('against pen: values exit 0, error replies exit 1', async () => {
 
 test('usage, overlong commands, refused connections, silent servers', async () => {
   assert.deepEqual(await call(['127.0.0.1:1']),
-    { status: 2, stdout: '', stderr: 'usage: penctl host:port|/path/to/socket command [arg ...]\n' });
+    { status: 2, stdout: '', stderr: USAGE });
+  assert.match(USAGE, /penctl 127\.0\.0\.1:10080 help/);
+  assert.deepEqual(await call(['--help']), { status: 0, stdout: USAGE, stderr: '' });
+  assert.match((await call(['--version'])).stdout, /^penctl \d+\.\d+\.\d+\n$/);
   assert.deepEqual(await call(['127.0.0.1:1', 'x'.repeat(5000)]), { status: 1, stdout: '', stderr: 'Overlong argument list\n' });
-  assert.deepEqual(await call(['nohost', 'servers']), { status: 1, stdout: '', stderr: 'no port given\n' });
+  assert.deepEqual(await call(['nohost', 'servers']), { status: 1, stdout: '',
+    stderr: 'penctl: control address "nohost" needs HOST:PORT (e.g. nohost:10080), [IPV6]:PORT or a unix socket path\n' });
+  assert.deepEqual(await call(['10080', 'servers']), { status: 1, stdout: '',
+    stderr: 'penctl: control address "10080" needs HOST:PORT (e.g. 127.0.0.1:10080), [IPV6]:PORT or a unix socket path\n' });
 
   const free = net.createServer();
   await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));

@@ -18,13 +18,13 @@ async function started(text: string, init: Partial<Settings> = {}) {
 
 const hup = (ctx: TestContext, base: Readonly<Settings>) => loadConfigFile(ctx, FILE, base, { startup: false });
 
-test('start-up read applies the file in one update; replies go to stdout', async () => {
+test('start-up read applies the file in one update; values echoed by settings are not printed', async () => {
   const { ctx, first } = await started('# pen config\nblacklist 10\nacl 1 permit 10.0.0.0 255.0.0.0\n' +
     'server 0 address 127.0.0.2 port 9001\nserver 1 address 127.0.0.3 port 9002\npoll\n');
   assert.deepEqual(first.errors, []);
   assert.deepEqual(first.changed.sort(), ['acls', 'blacklist', 'eventBackend', 'servers']);
   assert.equal(ctx.updates, 1);
-  assert.equal(ctx.output.join(''), '10\n');
+  assert.equal(ctx.output.join(''), '');
   assert.equal(ctx.settings().servers.length, 2);
 });
 
@@ -62,8 +62,8 @@ test('a listener that cannot be opened is reported and the rest still applies', 
   assert.deepEqual(r.changed, ['blacklist']);
   assert.equal(ctx.settings().listen, '127.0.0.1:8081');
   assert.deepEqual(r.errors, [{ file: FILE, line: 0, reply: 'pen: cannot listen on busy.example:80: EADDRINUSE\n' }]);
-  // Replies describe the file as read; what failed to apply is reported after them.
-  assert.equal(ctx.output.join(''), 'busy.example:80\n9\npen: cannot listen on busy.example:80: EADDRINUSE\n');
+  // Line errors describe the file as read; what failed to apply is reported after them.
+  assert.equal(ctx.output.join(''), 'pen: cannot listen on busy.example:80: EADDRINUSE\n');
 });
 
 test('start-up-only settings change at start-up but not on reload', async () => {
@@ -85,8 +85,8 @@ test('a failing update applies nothing; line errors carry line numbers', async (
   assert.equal(ctx.settings().timeout, 3);
   assert.equal(ctx.settings().servers[0]!.host, '127.0.0.2');
   assert.deepEqual(r.errors.map((e) => e.line), [2, 4, 0]);
-  assert.equal(ctx.output.join(''), "7\ndo_cmd: ignoring command starting with 'frobnicate'\n" +
-    'pen: timeout: N must be a whole number from 1 to 2147483647, got "0"; usage: timeout [N]\n' +
+  assert.equal(ctx.output.join(''), `${FILE}:2: do_cmd: ignoring command starting with 'frobnicate'\n` +
+    `${FILE}:4: ` + 'pen: timeout: N must be a whole number from 1 to 2147483647, got "0"; usage: timeout [N]\n' +
     'pen: unknown or invalid address [gone.invalid]\n');
 });
 
@@ -103,18 +103,19 @@ test('a missing file is an error, not a crash', async () => {
     errors: [{ file: '/nope.cfg', line: 0, reply: "pen: can't read config file '/nope.cfg' (ENOENT)\n" }] });
 });
 
-test('include runs a file; its replies go to stdout, not to the control client', async () => {
+test('include runs a file; its error replies go to stdout, not to the control client', async () => {
   const ctx = makeContext();
   ctx.files.set('/a.cfg', 'timeout 6\ninclude /b.cfg\n');
   ctx.files.set('/b.cfg', 'blacklist 8\n');
   assert.equal(await run(ctx, 'include /a.cfg'), '');
-  assert.equal(ctx.output.join(''), '6\n8\n');
+  assert.equal(ctx.output.join(''), '');
   assert.equal(ctx.settings().blacklist, 8);
 
   ctx.files.set('/bad.cfg', 'timeout 4\nnonsense\n');
   assert.equal(await run(ctx, 'include /bad.cfg'),
-    "pen: include: '/bad.cfg' had errors on line 2 (replies went to pen's stdout)\n");
+    "pen: include: '/bad.cfg' had errors on line 2 (errors went to pen's stdout)\n");
   assert.equal(ctx.settings().timeout, 4, 'good lines still ran');
+  assert.equal(ctx.output.join(''), "/bad.cfg:2: do_cmd: ignoring command starting with 'nonsense'\n");
   assert.equal(await run(ctx, 'include /missing.cfg'), "pen: include: can't read config file '/missing.cfg' (ENOENT)\n");
   assert.equal(await run(ctx, 'include'), 'pen: include: missing argument; usage: include FILE\n');
 });

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { checkControlPrivileges, startControlServer, type ControlServer } from '../../lib/control/socket.js';
+import { checkControlPrivileges, controlExposureWarning, startControlServer, type ControlServer } from '../../lib/control/socket.js';
+import { defaultSettings } from '../../lib/config/settings.js';
 import { makeContext, type TestContext } from './control-fixture.js';
 
 type Target = { port: number } | { path: string };
@@ -153,4 +154,53 @@ test('root without -u may not open the control port', () => {
   checkControlPrivileges(0, 'root');
   checkControlPrivileges(0, 'nobody');
   checkControlPrivileges(1000, null);
+});
+
+/** True when something accepts a TCP connection on host:port. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, host);
+    sock.on('connect', () => { sock.destroy(); resolve(true); });
+    sock.on('error', () => resolve(false));
+  });
+}
+
+/** A non-loopback address of this machine, or null when it has none. */
+function externalAddress(): string | null {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+  }
+  return null;
+}
+
+test('-C PORT (no host) listens on loopback only: 127.0.0.1 and ::1, not the other addresses', async () => {
+  const ctx = makeContext();
+  const server = await startControlServer({ ctx, address: '0' });
+  try {
+    const { port } = server.address() as net.AddressInfo;
+    assert.equal((server.address() as net.AddressInfo).address, '127.0.0.1');
+    assert.equal(await accepts('127.0.0.1', port), true);
+    const v6 = os.networkInterfaces().lo?.some((a) => a.family === 'IPv6') ?? false;
+    if (v6) assert.equal(await accepts('::1', port), true, '::1 answers too');
+    assert.equal(await accepts('127.0.0.2', port), false, 'not bound to every address');
+    const ext = externalAddress();
+    if (ext) assert.equal(await accepts(ext, port), false, `not reachable on ${ext}`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a control port reachable from other hosts with an empty control_acl is warned about', () => {
+  const s = { ...defaultSettings(), control: '0.0.0.0:10080' };
+  assert.match(controlExposureWarning(s) ?? '', /^pen: warning: the control port 0\.0\.0\.0:10080 is reachable from other hosts and control_acl 0 is empty/);
+  assert.notEqual(controlExposureWarning({ ...s, control: '[::]:10080' }), null);
+  assert.notEqual(controlExposureWarning({ ...s, control: '192.0.2.1:10080' }), null);
+  assert.equal(controlExposureWarning({ ...s, control: '10080' }), null, 'loopback by default');
+  assert.equal(controlExposureWarning({ ...s, control: '127.0.0.1:10080' }), null);
+  assert.equal(controlExposureWarning({ ...s, control: '[::1]:10080' }), null);
+  assert.equal(controlExposureWarning({ ...s, control: '/run/pen.ctl' }), null);
+  assert.equal(controlExposureWarning({ ...s, control: null }), null);
+  const acls = defaultSettings().acls;
+  acls[9] = [{ kind: 'ipv4', permit: true, address: '10.0.0.0', mask: '255.0.0.0' }];
+  assert.equal(controlExposureWarning({ ...s, acls, controlAcl: 9 }), null, 'an ACL guards it');
 });

@@ -136,18 +136,19 @@ test('the page adds the access log counters when a log is set, and escapes text'
   assert.doesNotMatch(renderWebStats(gatherStats(none, NOW)), /Access log/);
 });
 
-test('the USR1 text report: Pen\'s blocks, with the client block printed right', () => {
+test('the USR1 text report: Pen\'s blocks, with the client block printed right, servers named', () => {
+  const left = Math.max(0, Math.ceil(((1795599804 + 30) * 1000 - NOW.getTime()) / 1000));
   const src = { ...source(), accessLogStats: () => ({ destination: 'loghost:10000', written: 3, dropped: 0, failed: 0 }) };
   assert.deepEqual(renderTextStats(gatherStats(src, NOW)), [
     'Time 2026-11-25 09:41:33, 2 servers, 1 current',
-    'Server 0 status:\naddress 127.0.0.2\n0\nport 18001\n0 connections (0 soft, 0 hard)\n79 sent, 40 received',
-    'Server 1 status:\naddress ::1\n1795599804\nport 18002\n1 connections (10 soft, 20 hard)\n5 sent, 6 received',
+    'Server 0 status:\naddress 127.0.0.2\nnot blacklisted\nport 18001\n0 connections (0 soft, 0 hard)\n79 sent, 40 received',
+    `Server 1 status:\naddress ::1\nblacklisted, ${left} s left (failed at 1795599804)\nport 18002\n1 connections (10 soft, 20 hard)\n5 sent, 6 received`,
     'Max number of clients: 2048',
     'Active clients:',
-    'Client 0 status:\naddress 127.0.0.1\nage 12 seconds\nlast server 1\nconnects 4\nsent 46\nreceived 84',
+    'Client 0 status:\naddress 127.0.0.1\nage 12 seconds\nlast server 1 ([::1]:18002)\nconnects 4\nsent 46\nreceived 84',
     'Max number of connections: 500',
     'Active connections:',
-    'Connection 3 status:\ndownfd = 11, upfd = 12\npending data 7 down, 0 up\nclient 0, server 1',
+    'Connection 3 status:\ndownfd = 11, upfd = 12\npending data 7 down, 0 up\nclient 0, server 1 ([::1]:18002)',
     'Access log loghost:10000: 3 written, 0 dropped, 0 failed',
     'Descriptors: 2 in use of 892 for connections (limit 1024, 132 kept for the control plane)',
   ]);
@@ -199,4 +200,16 @@ test('ascii / no ascii, and write saves log, web_stats and ascii', async () => {
   await run(ctx, 'write /etc/pen.cfg');
   const again = ctx.files.get('/etc/pen.cfg')!.split('\n');
   for (const line of ['no ascii', 'no log', 'no web_stats']) assert.ok(again.includes(line), line);
+});
+
+test('the USR1 text report says how long a blacklisted server stays out', () => {
+  const src = source();
+  const stats = src.engine.stats.bind(src.engine);
+  src.engine.stats = () => {
+    const st = stats();
+    st.blacklistedUntil[0] = NOW.getTime() + 25_000;
+    return st;
+  };
+  const blocks = renderTextStats(gatherStats(src, NOW));
+  assert.match(blocks[1]!, /^Server 0 status:\naddress 127\.0\.0\.2\nblacklisted, 25 s left \(failed at \d+\)\nport 18001\n/);
 });

@@ -5,16 +5,17 @@ import { word } from '../args.js';
 import { commandError } from '../reply.js';
 import { readCommandFile, runCommandText } from '../config-file.js';
 import { renderConfig } from '../writer.js';
+import { accessNote } from '../../errors.js';
 
 export const commands: Command[] = [
   command({
-    name: ['include'], help: "include FILE: run the commands in FILE (their replies go to pen's stdout)",
+    name: ['include'], help: "include FILE: run the commands in FILE (their errors go to pen's stdout)",
     args: z.tuple([word]),
     run: async (ctx, [file], call) => {
       const errors = await runCommandText(ctx, readCommandFile(ctx, file), file, call);
       if (errors.length > 0) {
         const where = errors.map((e) => e.line).join(', ');
-        throw commandError(`'${file}' had errors on line ${where} (replies went to pen's stdout)`);
+        throw commandError(`'${file}' had errors on line ${where} (errors went to pen's stdout)`);
       }
     },
   }),
@@ -28,7 +29,8 @@ export const commands: Command[] = [
       try {
         ctx.writeFile(file, text);
       } catch (e) {
-        throw commandError(`can't write '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        throw commandError(`can't write '${file}' (${why})${accessNote(e, ctx.settings().user)}`);
       }
     },
   }),

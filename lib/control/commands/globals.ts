@@ -26,7 +26,7 @@ export const commands: Command[] = [
     help: 'pending_max [N]: show or set how many backend connects may be in progress (<= 0 means 1)',
     reply: (v, set) => (set ? '' : `${v}\n`) }),
   numeric({ word: 'idle_timeout', key: 'idleTimeout', min: -INT_MAX, clamp: (n) => Math.max(n, 0),
-    help: 'idle_timeout [N]: show or set the idle timeout in seconds (0 = off)',
+    help: 'idle_timeout [N]: show or set after how many idle seconds a connection is closed (0 = never; UDP flows then use 60)',
     reply: (v) => `Idle timeout: ${v} seconds\n` }),
 
   ...flag('tcp_nodelay', 'tcpNodelay', 'set TCP_NODELAY on the sockets pen creates'),

@@ -1,6 +1,6 @@
 // Numeric settings spelled `WORD [N]`: show the value, or set it and (mostly) show it.
 import { z } from '../../config/zod.js';
-import type { Settings } from '../../config/settings.js';
+import { DEFAULTS, type Settings } from '../../config/settings.js';
 import { command, type Command } from '../command.js';
 import { int } from '../args.js';
 
@@ -10,7 +10,7 @@ export type NumberKey = { [K in keyof Settings]: Settings[K] extends number ? K 
 export interface NumericSpec {
   word: string;
   key: NumberKey;
-  /** 'WORD [N]: ...' */
+  /** 'WORD [N]: ...'; the compiled-in default is appended as " [D]". */
   help: string;
   /** Smallest value accepted from the operator (before clamp). */
   min: number;
@@ -29,7 +29,7 @@ export function numeric(spec: NumericSpec): Command {
   const { word, key } = spec;
   const reply = spec.reply ?? ((v: number) => `${v}\n`);
   return command({
-    name: [word], help: spec.help,
+    name: [word], help: `${spec.help} [${DEFAULTS[key]}]`,
     args: z.tuple([int('N', spec.min, spec.max).optional()]),
     run: async (ctx, [n]) => {
       if (n !== undefined) {

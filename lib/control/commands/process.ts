@@ -63,7 +63,7 @@ export const commands: Command[] = [
   })),
   command({
     name: ['workers'],
-    help: 'workers [N|auto]: show or set the number of data-plane threads (auto: one per CPU; start-up only: -O or the -F file)',
+    help: 'workers [N|auto]: show or set the number of data-plane threads, auto = one per CPU (start-up only: -O or the -F file) [1]',
     args: z.tuple([workerCount.optional()]),
     run: async (ctx, [n], call) => {
       if (n === undefined) return `${workersOf(ctx.settings())}\n`;

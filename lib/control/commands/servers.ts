@@ -57,11 +57,18 @@ export const commands: Command[] = [
   command({
     name: ['server'],
     help: 'server N [acl A] [address ADDR] [port P] [max M] [hard H] [blacklist T] [weight W] [prio P]: ' +
-      'create or change server N (all keys are checked before anything changes)',
+      'change server N, or create it when the command gives its address (all keys are checked before anything changes)',
     args: z.tuple([int('the server number', 0, MAX_SERVERS - 1)], word),
     run: async (ctx, [n, ...rest]) => {
       const { changes, blacklist } = parseServerWords(rest);
-      if (Object.keys(changes).length > 0 || n >= ctx.settings().servers.length) {
+      const count = ctx.settings().servers.length;
+      // Only an address creates a server: `server 5 blacklist 60` with two servers is a typo,
+      // not a request for placeholders 2-5 (which `write` would then save).
+      if (n >= count && changes.host === undefined) {
+        throw commandError(`server ${n} does not exist (servers are 0..${count - 1}); ` +
+          `to add it, give its address: server ${n} address HOST port PORT`);
+      }
+      if (Object.keys(changes).length > 0) {
         await ctx.update((d) => {
           while (d.servers.length <= n) d.servers.push(placeholderServer());
           Object.assign(d.servers[n]!, changes);

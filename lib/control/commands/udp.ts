@@ -27,7 +27,7 @@ function udpNumber(word: string, key: UdpKey, help: string): Command {
 
 export const commands: Command[] = [
   udpNumber('udp_responses', 'udpResponses',
-    'udp_responses [N]: end a UDP flow once it has relayed N replies (0 = never, the default; DNS: 1)'),
+    'udp_responses [N]: end a UDP flow once it has relayed N replies (0 = never; DNS: 1) [0]'),
   udpNumber('udp_timeout', 'udpTimeout',
-    'udp_timeout [S]: drop a UDP flow that has had no reply for S seconds (0 = after idle_timeout, the default)'),
+    'udp_timeout [S]: drop a UDP flow that has had no reply within S seconds (0 = only idle_timeout applies) [0]'),
 ];

@@ -32,6 +32,7 @@ test('daemon: returns 0 after readiness; the daemon serves; the pidfile has its 
 
   const pid = Number(fs.readFileSync(pidfile, 'utf8'));
   assert.ok(Number.isInteger(pid) && pid > 1, `pidfile content ${pid}`);
+  assert.match(res.stderr, new RegExp(`^pen: running in the background, pid ${pid} \\(stop it with: kill ${pid}\\)$`, 'm'));
   assert.ok(pidAlive(pid), 'the daemon runs');
   assert.equal(isListening(pid, e) ?? true, true, 'the pid in the file is the one listening');
 

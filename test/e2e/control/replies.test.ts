@@ -105,7 +105,7 @@ test("pen's penctl drives a running pen: replies on stdout, exit 0; error replie
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /error connecting to server/);
   assert.equal(noPort.code, 1);
-  assert.match(noPort.stderr, /no port given/);
+  assert.match(noPort.stderr, /needs HOST:PORT/);
   assert.notEqual(usage.code, 0, 'a usage error is not a success');
   assert.match(usage.stderr + usage.stdout, /usage: penctl/);
   assert.equal(await whoAnswers(pen.endpoint, {}).then((n) => /^[AB]$/.test(n)), true);

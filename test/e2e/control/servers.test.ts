@@ -112,11 +112,13 @@ test('server N address / port: a backend moves live; new slots and 0.0.0.0 (disa
   await set(pen.control, `server 1 port ${portOf(b)}`);
   assert.deepEqual(await tallyRequests(pen.endpoint, 4), { A: 2, B: 2 }, 'port alone: back to B');
 
-  // A third server, then a slot far beyond the table: the gap is filled with placeholders
-  // that are never chosen; traffic keeps flowing.
+  // A third server, then a slot far beyond the table: refused without an address (a typo must
+  // not grow the table); with one, the gap is filled with placeholders that are never chosen.
   await set(pen.control, `server 2 address ${ip(26)} port ${portOf(c)}`);
   assert.deepEqual(await tallyRequests(pen.endpoint, 6), { A: 2, B: 2, C: 2 }, 'a new server 2 gets its share');
-  await set(pen.control, 'server 4');
+  assert.match(await command(pen.control, 'server 4 blacklist 60'), /^pen: server: server 4 does not exist \(servers are 0\.\.2\)/);
+  assert.equal((await servers(pen.control)).length, 3, 'the table did not grow');
+  await set(pen.control, 'server 4 address 0.0.0.0 port 0');
   const rows = await servers(pen.control);
   assert.equal(rows.length, 5, 'server 4 grew the table to five lines');
   assert.deepEqual(rows.slice(3).map((r) => [r.addr, r.port]), [['0.0.0.0', 0], ['0.0.0.0', 0]]);

@@ -120,7 +120,7 @@ test('penlogd: HUP reopens -l FILE, TERM removes the pidfile; penlogd and penlog
   }
   const p = spawnTool('penlog', ['only-one-argument']);
   assert.equal(await p.exited, 2);
-  assert.equal(p.stderr(), 'Usage: penlog server_ip server_port [my_ip]\n');
+  assert.match(p.stderr(), /^Usage: penlog server_ip server_port \[my_ip\]\n/);
   // A port in use: a message and exit 1.
   const holder = dgram.createSocket('udp4');
   await new Promise<void>((r) => holder.bind(0, '0.0.0.0', () => r()));

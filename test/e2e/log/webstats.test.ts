@@ -77,10 +77,10 @@ test('USR1 without -w: the text report, one message per block, on stderr', () =>
   const err = pen.stderr();
   const at = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d: ';
   assert.match(err, new RegExp(`^${at}Time .*, 1 servers, 0 current$`, 'm'));
-  assert.match(err, new RegExp(`^${at}Server 0 status:\\naddress ${ip(7).replace(/\./g, '\\.')}\\n0\\nport \\d+\\n1 connections \\(0 soft, 0 hard\\)\\n\\d+ sent, \\d+ received$`, 'm'));
+  assert.match(err, new RegExp(`^${at}Server 0 status:\\naddress ${ip(7).replace(/\./g, '\\.')}\\nnot blacklisted\\nport \\d+\\n1 connections \\(0 soft, 0 hard\\)\\n\\d+ sent, \\d+ received$`, 'm'));
   assert.match(err, new RegExp(`^${at}Max number of clients: 2048$`, 'm'));
-  assert.match(err, new RegExp(`^${at}Client 0 status:\\naddress ${CLIENT.replace(/\./g, '\\.')}\\nage \\d+ seconds\\nlast server 0\\nconnects 1\\nsent \\d+\\nreceived \\d+$`, 'm'));
+  assert.match(err, new RegExp(`^${at}Client 0 status:\\naddress ${CLIENT.replace(/\./g, '\\.')}\\nage \\d+ seconds\\nlast server 0 \\(${ip(7).replace(/\./g, '\\.')}:\\d+\\)\\nconnects 1\\nsent \\d+\\nreceived \\d+$`, 'm'));
   assert.match(err, new RegExp(`^${at}Max number of connections: 500$`, 'm'));
-  assert.match(err, new RegExp(`^${at}Connection \\d+ status:\\ndownfd = \\d+, upfd = \\d+\\npending data 0 down, 0 up\\nclient 0, server 0$`, 'm'));
+  assert.match(err, new RegExp(`^${at}Connection \\d+ status:\\ndownfd = \\d+, upfd = \\d+\\npending data 0 down, 0 up\\nclient 0, server 0 \\(${ip(7).replace(/\./g, '\\.')}:\\d+\\)$`, 'm'));
   assert.ok(pen.isRunning());
 }));
