@@ -19,7 +19,7 @@ import { penOn, runPen } from '../../helpers/pen.js';
 import { scoped, type Scope } from '../../helpers/scope.js';
 import { waitFor } from '../../helpers/time.js';
 
-const ip = loopback(131);
+const ip = loopback(134);
 const TWO = ['-O', 'workers 2'];
 
 async function holdMany(s: Scope, e: Endpoint, n: number, from: (i: number) => string): Promise<string[]> {
