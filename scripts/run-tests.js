@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/test/**/*.test.js) with node's test runner.
 // Node 20's --test does not expand globs, so the files are listed here. Extra arguments are
-// passed on (e.g. a folder filter: `node scripts/run-tests.js unit`).
+// passed on (e.g. a folder filter: `node scripts/run-tests.js unit`). The tests under
+// test/package/ (npm pack, install the tarball: minutes) run only when a filter names them
+// (npm run test:package).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ const files = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) walk(p);
-    else if (e.name.endsWith('.test.js') && (filters.length === 0 || filters.some((f) => p.includes(f)))) files.push(p);
+    else if (e.name.endsWith('.test.js') && (filters.length === 0 ? !p.includes(`${path.sep}package${path.sep}`) : filters.some((f) => p.includes(f)))) files.push(p);
   }
 })(root);
 if (files.length === 0) {
