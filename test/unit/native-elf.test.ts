@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** The oldest glibc / libstdc++ the prebuilds load with (Debian 12, Ubuntu 22.04, RHEL 9). */
-export const FLOOR = { GLIBC: '2.34', GLIBCXX: '3.4.29', CXXABI: '1.3.13' } as const;
+const FLOOR = { GLIBC: '2.34', GLIBCXX: '3.4.29', CXXABI: '1.3.13' } as const;
 const RUNTIMES = /^(libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libpthread\.so\.0|libdl\.so\.2|ld-linux-(x86-64|aarch64)\.so\.[12])$/;
 const PREBUILDS = [
   { dir: 'linux-x64', machine: 'Advanced Micro Devices X86-64' },
