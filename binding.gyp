@@ -1,3 +1,4 @@
+# libmaxminddb is loaded at run time (native/geo/db.cc): building needs only maxminddb.h.
 {
   "variables": {
     "pen_maxminddb%": "<!(pkg-config --exists libmaxminddb 2>/dev/null && echo 1 || echo 0)"
@@ -11,11 +12,10 @@
     "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fexceptions"],
     "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],
     "conditions": [
-      ["OS=='linux'", {"ldflags": ["-Wl,-z,now"]}],
+      ["OS=='linux'", {"ldflags": ["-Wl,-z,now"], "libraries": ["-ldl"]}],
       ["pen_maxminddb==1", {
         "defines": ["PEN_HAVE_MAXMINDDB"],
-        "cflags_cc": ["<!@(pkg-config --cflags libmaxminddb)"],
-        "libraries": ["<!@(pkg-config --libs libmaxminddb)"]
+        "cflags_cc": ["<!@(pkg-config --cflags libmaxminddb)"]
       }]
     ]
   }]

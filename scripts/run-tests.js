@@ -3,7 +3,8 @@
 // into build/native-tests), then every compiled test file (dist/test/**/*.test.js) with node's
 // test runner. Node 20's --test does not expand globs, so the files are listed here. Extra
 // arguments filter by path (e.g. `node scripts/run-tests.js unit`; `native` runs only the
-// native unit tests).
+// native unit tests). The tests under test/package/ (npm pack, install the tarball: minutes)
+// run only when a filter names them (npm run test:package).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,7 +40,7 @@ const files = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) walk(p);
-    else if (e.name.endsWith('.test.js') && wants(p)) files.push(p);
+    else if (e.name.endsWith('.test.js') && wants(p) && (filters.length > 0 || !p.includes(`${path.sep}package${path.sep}`))) files.push(p);
   }
 })(root);
 if (files.length === 0 && !wants('native')) {

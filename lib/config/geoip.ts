@@ -14,9 +14,14 @@ export const GEOIP_DEFAULT_PATHS = [
   '/usr/share/GeoIP/GeoLite2-Country.mmdb',
 ] as const;
 
-/** Why country entries cannot work with an addon built without libmaxminddb (the refusal). */
+/**
+ * Why country entries cannot work: the addon has no libmaxminddb (the refusal). It loads
+ * libmaxminddb.so.0 at run time, so this mostly means the library is not installed; an addon
+ * built from source without maxminddb.h has no GeoIP either (native/geo/db.h).
+ */
 export const GEOIP_UNSUPPORTED =
-  'this build has no GeoIP support: libmaxminddb was not found when the addon was built';
+  'no GeoIP support: libmaxminddb is not installed (Debian/Ubuntu: apt-get install libmaxminddb0; ' +
+  'FreeBSD: pkg install libmaxminddb), or the addon was built from source without maxminddb.h (libmaxminddb-dev)';
 
 /**
  * The database file for a geoip_db setting: the setting itself (checked when the data plane

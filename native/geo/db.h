@@ -1,7 +1,10 @@
 // The GeoIP country database behind `acl N permit|deny country CC` (spec/selection.md §8):
 // a MaxMind DB file (GeoLite2-Country or any database with country.iso_code) opened with
-// libmaxminddb, memory-mapped, read-only. libmaxminddb is optional at build time: without it
-// (PEN_HAVE_MAXMINDDB undefined) kSupported is false and open() always refuses.
+// libmaxminddb, memory-mapped, read-only. The addon does not link libmaxminddb: it loads
+// libmaxminddb.so.0 at run time (dlopen) the first time it is asked for it, so the same
+// binary (a prebuild) works with and without the library installed. Build time needs only
+// maxminddb.h (Debian: libmaxminddb-dev); without it (PEN_HAVE_MAXMINDDB undefined)
+// kSupported is false and open() always refuses.
 //
 // Threads: open() and Cache are JS-thread only. A Db is immutable once open; lookups on a
 // shared Db are safe from any thread (libmaxminddb's lookups only read the mapping). A Db is
@@ -21,11 +24,19 @@ constexpr bool kSupported = true;
 constexpr bool kSupported = false;
 #endif
 
+/* kSupported: this build has the libmaxminddb interface (maxminddb.h was found at build time). */
 /* Why country entries cannot work in this build (the refusal text when !kSupported). */
 constexpr const char* kUnsupported =
-    "this build has no GeoIP support: libmaxminddb was not found when the addon was built";
+    "this build has no GeoIP support: maxminddb.h (Debian/Ubuntu: libmaxminddb-dev) was not found "
+    "when the addon was built";
 
-/* libmaxminddb's version ("1.7.1"), or "" when built without it. */
+/* Why country entries cannot work on this machine (kSupported, library not loadable). */
+constexpr const char* kNotInstalled =
+    "libmaxminddb is not installed: libmaxminddb.so.0 could not be loaded (Debian/Ubuntu: apt-get install "
+    "libmaxminddb0; FreeBSD: pkg install libmaxminddb)";
+
+/* The version of the libmaxminddb loaded ("1.7.1"), or "" when !kSupported or when
+   libmaxminddb.so.0 cannot be loaded. The first call loads it (any thread; once per process). */
 std::string libraryVersion();
 
 /* An ISO 3166-1 alpha-2 code plus NUL; "" = unknown. */
@@ -37,7 +48,7 @@ struct Code {
 class Db {
  public:
   /* Opens path (MMDB_MODE_MMAP). Throws std::runtime_error "GeoIP database 'PATH': REASON"
-     (REASON: libmaxminddb's error text, or kUnsupported). */
+     (REASON: libmaxminddb's error text, kNotInstalled, or kUnsupported). */
   static std::shared_ptr<const Db> open(const std::string& path);
   ~Db();
   Db(const Db&) = delete;

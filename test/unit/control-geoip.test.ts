@@ -64,10 +64,11 @@ test('a default database is used when geoip_db is not set', async () => {
   assert.equal(geoipDatabase(null, (f) => f !== GEOIP_DEFAULT_PATHS[1]), GEOIP_DEFAULT_PATHS[0], 'first one first');
 });
 
-test('a build without libmaxminddb refuses country entries and geoip_db', async () => {
+test('without libmaxminddb country entries and geoip_db are refused, saying what to install', async () => {
   const ctx = makeContext();
   ctx.geoip = { supported: false, database: (s) => s };
-  const why = 'this build has no GeoIP support: libmaxminddb was not found when the addon was built';
+  const why = 'no GeoIP support: libmaxminddb is not installed (Debian/Ubuntu: apt-get install libmaxminddb0; ' +
+    'FreeBSD: pkg install libmaxminddb), or the addon was built from source without maxminddb.h (libmaxminddb-dev)';
   assert.equal(await run(ctx, 'acl 1 deny country SE'), `pen: acl: ${why}\n`);
   assert.equal(await run(ctx, 'geoip_db /db/c.mmdb'), `pen: geoip_db: ${why}\n`);
   assert.equal(await run(ctx, 'geoip_db'), '');
