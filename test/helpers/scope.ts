@@ -1,5 +1,7 @@
 // Cleanup for a test: everything started is registered here and torn down in reverse order
 // in a finally/after, also when the test failed half-way. Teardown never throws.
+import type { ChildProcess } from 'node:child_process';
+
 import type { Backend } from './backends.js';
 import type { Client } from './clients.js';
 import type { Pen } from './pen.js';
@@ -24,6 +26,20 @@ export class Scope {
   client<T extends Client>(c: T): T {
     this.defer(() => c.destroy());
     return c;
+  }
+
+  /** A child process the test started: SIGKILLed by pid at the end if it still runs. */
+  process<T extends ChildProcess>(child: T): T {
+    this.defer(() => {
+      if (child.pid && child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    });
+    return child;
   }
 
   async close(): Promise<void> {

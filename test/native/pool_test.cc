@@ -44,12 +44,25 @@ std::shared_ptr<Snapshot> snapshotOf(int n, const std::string& algorithm = "roun
   return s;
 }
 
+/* s with an emergency server (10.0.0.99:80). */
+std::shared_ptr<Snapshot> withEmergency(std::shared_ptr<Snapshot> s) {
+  s->hasEmergency = true;
+  s->emergency = server("10.0.0.99", 80);
+  return s;
+}
+
 struct Fixture {
   events::Queue events;
   Pool pool{events};
   int64_t now = 1000000;
 
   void configure(std::shared_ptr<Snapshot> s) { pool.configure(std::move(s), nullptr, nullptr); }
+  /* Admits client into sel; the view it was admitted with. */
+  std::shared_ptr<const View> admit(Selection& sel, const net::Addr& client) {
+    auto v = pool.view();
+    EXPECT_TRUE(pool.begin(sel, *v, client, now));
+    return v;
+  }
   /* The server a new connection from client gets (held until released), kNone if none. */
   int connect(Selection& sel, const net::Addr& client) {
     auto v = pool.view();
@@ -120,13 +133,10 @@ TEST(Pool, PrioPicksTheLowestAvailablePrio) {
 
 TEST(Pool, FailoverFollowsTheAlgorithmThenTheEmergencyServer) {
   Fixture f;
-  auto s = snapshotOf(3);
-  s->hasEmergency = true;
-  s->emergency = server("10.0.0.99", 80);
+  auto s = withEmergency(snapshotOf(3));
   f.configure(s);
-  auto v = f.pool.view();
   Selection sel;
-  ASSERT_TRUE(f.pool.begin(sel, *v, ip4("192.0.2.1"), f.now));
+  auto v = f.admit(sel, ip4("192.0.2.1"));
   std::vector<int> order;
   for (int s2 = f.pool.next(sel, *v, f.now); s2 != kNone; s2 = f.pool.next(sel, *v, f.now)) {
     order.push_back(s2);
@@ -145,14 +155,11 @@ TEST(Pool, FailoverFollowsTheAlgorithmThenTheEmergencyServer) {
 
 TEST(Pool, StubbornNeverFailsOver) {
   Fixture f;
-  auto s = snapshotOf(3);
+  auto s = withEmergency(snapshotOf(3));
   s->stubborn = true;
-  s->hasEmergency = true;
-  s->emergency = server("10.0.0.99", 80);
   f.configure(s);
-  auto v = f.pool.view();
   Selection sel;
-  ASSERT_TRUE(f.pool.begin(sel, *v, ip4("192.0.2.1"), f.now));
+  auto v = f.admit(sel, ip4("192.0.2.1"));
   EXPECT_EQ(f.pool.next(sel, *v, f.now), 0);
   f.pool.failed(sel, *v, ECONNREFUSED, "connect", f.now);
   EXPECT_EQ(f.pool.next(sel, *v, f.now), kNone);
@@ -167,9 +174,8 @@ TEST(Pool, LocalShortageDoesNotBlameTheServer) {
   for (const Row& r : rows) {
     Fixture f;
     f.configure(snapshotOf(2));
-    auto v = f.pool.view();
     Selection sel;
-    ASSERT_TRUE(f.pool.begin(sel, *v, ip4("192.0.2.1"), f.now));
+    auto v = f.admit(sel, ip4("192.0.2.1"));
     ASSERT_EQ(f.pool.next(sel, *v, f.now), 0);
     f.pool.failed(sel, *v, r.err, "connect", f.now);
     EXPECT_EQ(f.pool.state(0)->blacklisted(f.now, 30), r.blamed) << strerror(r.err);
@@ -192,9 +198,7 @@ TEST(Pool, ClientAclSendsDeniedClientsToTheAbuseServerOnly) {
   deny.mask[12] = 0xff;  // 192.0.0.0/8
   s->acls[1] = {deny};
   s->clientAcl = 1;
-  s->hasEmergency = true;
-  s->emergency = server("10.0.0.99", 80);
-  f.configure(s);
+  f.configure(withEmergency(s));
   EXPECT_EQ(f.choose(ip4("192.0.2.1")), kNone) << "no abuse server: refused, never the emergency server";
   EXPECT_EQ(f.choose(ip4("198.51.100.1")), 0) << "the list's last entry denies: others pass";
   s = std::make_shared<Snapshot>(*s);

@@ -3,7 +3,6 @@
 // (counted at the backends) and wrk must see no errors. Skipped when wrk is not installed.
 // Block 87 (see test/helpers/net.ts): .1 pen, .2/.3 backends.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 
 import { startHttpNamed } from '../../helpers/backends.js';
@@ -11,37 +10,19 @@ import { command, penWithControl } from '../../helpers/control.js';
 import { loopback } from '../../helpers/net.js';
 import { scoped } from '../../helpers/scope.js';
 import { sleep, withTimeout } from '../../helpers/time.js';
+import { skipWithoutWrk, startWrk } from '../../helpers/wrk.js';
 
 const ip = loopback(87);
 
-function hasWrk(): boolean {
-  const r = spawnSync('wrk', ['--version'], { stdio: 'ignore' });
-  return r.error === undefined;
-}
-
 test('server 0 blacklist 5 under wrk load: server 0 gets nothing a second later, wrk sees no errors', async (t) => {
-  if (!hasWrk()) {
-    t.skip('wrk is not installed');
-    return;
-  }
+  if (skipWithoutWrk(t)) return;
   await scoped(async (s) => {
     const a = s.backend(await startHttpNamed('A', { host: ip(2) }));
     const b = s.backend(await startHttpNamed('B', { host: ip(3) }));
     const pen = s.pen(await penWithControl(ip(1), ['-r'], [a.spec, b.spec]));
     const url = `http://${pen.endpoint.host}:${pen.endpoint.port}/`;
 
-    const wrk = spawn('wrk', ['-t2', '-c16', '-d3s', '--timeout', '2s', url], { stdio: ['ignore', 'pipe', 'pipe'] });
-    s.defer(() => {
-      try {
-        if (wrk.pid && wrk.exitCode === null) process.kill(wrk.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    });
-    let out = '';
-    wrk.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    wrk.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    const done = new Promise<number | null>((resolve) => wrk.once('close', (code) => resolve(code)));
+    const wrk = startWrk(s, ['-t2', '-c16', '-d3s', '--timeout', '2s', url]);
 
     await sleep(1000);
     const atCommand = { a: a.requests, b: b.requests };
@@ -49,7 +30,7 @@ test('server 0 blacklist 5 under wrk load: server 0 gets nothing a second later,
     const atReply = { a: a.requests, b: b.requests };
     await sleep(1000);
     const oneSecondLater = { a: a.requests, b: b.requests };
-    const code = await withTimeout(done, 8000, 'wrk to finish');
+    const { code, out } = await withTimeout(wrk.done, 8000, 'wrk to finish');
     const end = { a: a.requests, b: b.requests };
 
     const note = `A/B at the command ${atCommand.a}/${atCommand.b}, at its reply ${atReply.a}/${atReply.b}, 1 s later ${oneSecondLater.a}/${oneSecondLater.b}, ` +

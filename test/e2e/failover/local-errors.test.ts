@@ -59,14 +59,7 @@ test('a full unix backlog (EAGAIN) fails the client over without blacklisting th
   const dir = tempDir('local-errors');
   s.defer(() => removeDir(dir));
   const sock = path.join(dir, 'full.sock');
-  const py = spawn('python3', ['-c', SERVER, sock, 'U'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  s.defer(() => {
-    try {
-      if (py.pid && py.exitCode === null) process.kill(py.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  });
+  const py = s.process(spawn('python3', ['-c', SERVER, sock, 'U'], { stdio: ['pipe', 'pipe', 'pipe'] }));
   let out = '';
   py.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   await waitFor(() => out.includes('full'), 5000, 'the unix backend to fill its backlog');

@@ -5,7 +5,6 @@
 // (+2) within 15 s, and the main pen's memory must not keep growing after the warm-up.
 // Skipped when wrk is not installed. Block 141 (see test/helpers/net.ts).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { test } from 'node:test';
 
@@ -15,6 +14,7 @@ import { command, penWithControl, userArgs } from '../../helpers/control.js';
 import { freePort, loopback } from '../../helpers/net.js';
 import { scoped } from '../../helpers/scope.js';
 import { sleep, waitFor } from '../../helpers/time.js';
+import { skipWithoutWrk, startWrk, wrkRate } from '../../helpers/wrk.js';
 import { startUdpBackend } from '../../helpers/udp-backends.js';
 import { fdCount, freeUdpPort, startUdpPen, UdpClient } from '../../helpers/udp.js';
 
@@ -22,30 +22,14 @@ const ip = loopback(141);
 const SECONDS = Number(process.env.PEN_SOAK_SECONDS ?? 40);
 const MB = 1 << 20;
 
-function hasWrk(): boolean {
-  return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
-}
-
 function rss(pid: number): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-function wrk(url: string, seconds: number, close: boolean): { child: ChildProcess; done: Promise<string> } {
-  const args = ['-t1', '-c8', `-d${seconds}s`, '--timeout', '5s', ...(close ? ['-H', 'Connection: close'] : []), url];
-  const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  const done = new Promise<string>((resolve) => child.once('close', () => resolve(out)));
-  return { child, done };
-}
-
 test(`soak: ${SECONDS} s of mixed TCP, bulk and UDP load with a penctl change every second`,
   { timeout: (SECONDS + 120) * 1000 }, async (t) => {
-    if (!hasWrk()) {
-      t.skip('wrk is not installed');
-      return;
-    }
+    if (skipWithoutWrk(t)) return;
     await scoped(async (s) => {
       const a = s.backend(await startHttpNamed('A', { host: ip(2) }));
       const b = s.backend(await startHttpNamed('B', { host: ip(3) }));
@@ -63,8 +47,8 @@ test(`soak: ${SECONDS} s of mixed TCP, bulk and UDP load with a penctl change ev
       await sleep(500);
       const baseline = { web: fdCount(web.pid), bulk: fdCount(bulk.pid), udp: fdCount(udp.pid) };
       const url = `http://${web.endpoint.host}:${web.endpoint.port}/`;
-      const loads = [wrk(url, SECONDS, false), wrk(url, SECONDS, true)];
-      for (const l of loads) s.defer(() => { if (l.child.exitCode === null) l.child.kill('SIGKILL'); });
+      const wrkArgs = ['-t1', '-c8', `-d${SECONDS}s`, '--timeout', '5s'];
+      const loads = [startWrk(s, [...wrkArgs, url]), startWrk(s, [...wrkArgs, '-H', 'Connection: close', url])];
       const end = Date.now() + SECONDS * 1000;
       let bulkDone = 0;
       let udpAnswered = 0;
@@ -104,10 +88,10 @@ test(`soak: ${SECONDS} s of mixed TCP, bulk and UDP load with a penctl change ev
       })();
       await sleep(Math.min(SECONDS / 3, 20) * 1000);
       const warmRss = rss(web.pid);
-      const outs = await Promise.all(loads.map((l) => l.done));
+      const outs = (await Promise.all(loads.map((l) => l.done))).map((r) => r.out);
       await Promise.all([bulkLoop, udpLoop, changeLoop]);
       const endRss = rss(web.pid);
-      t.diagnostic(`wrk: ${outs.map((o) => /Requests\/sec:\s*(\S+)/.exec(o)?.[1] ?? '?').join(' and ')} req/s; ` +
+      t.diagnostic(`wrk: ${outs.map(wrkRate).join(' and ')} req/s; ` +
         `${bulkDone} bulk transfers, ${udpAnswered} UDP queries, ${changes} rounds of penctl changes; ` +
         `RSS ${(warmRss / MB).toFixed(1)} MiB after warm-up, ${(endRss / MB).toFixed(1)} MiB at the end`);
       for (const o of outs) assert.doesNotMatch(o, /Socket errors:.*timeout [1-9]/, `wrk saw no timeouts: ${o}`);
