@@ -116,7 +116,7 @@ test('-u nobody: a TLS key only root may read is not reloaded on HUP, and the me
   const pen = s.pen(await penOn(ip(1), ['-u', 'nobody', '-E', site.cert, '-K', site.key], [a.spec]));
   fs.writeFileSync(site.cert, fs.readFileSync(site.cert)); // "renewed": HUP looks at it again
   process.kill(pen.pid, 'SIGHUP');
-  await waitFor(() => /not reloaded/.test(pen.stderr()), 3000, `the reload message: ${pen.stderr()}`);
-  assert.match(pen.stderr(), /SIGHUP: certificates \/ GeoIP database not reloaded: .*\(pen runs as user 'nobody' now, -u: .*restart pen to load it\)/);
+  await waitFor(() => /not refreshed/.test(pen.stderr()), 3000, `the reload message: ${pen.stderr()}`);
+  assert.match(pen.stderr(), /SIGHUP: names, certificates and GeoIP database not refreshed \(the running configuration stays\): .*\(pen runs as user 'nobody' now, -u: .*restart pen to load it\)/);
   assert.ok(pen.isRunning(), 'pen goes on with the certificate it has');
 }));
