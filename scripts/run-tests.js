@@ -16,9 +16,30 @@ const files = [];
     else if (e.name.endsWith('.test.js') && (filters.length === 0 || filters.some((f) => p.includes(f)))) files.push(p);
   }
 })(root);
-if (files.length === 0) {
+if (files.length === 0 && !filters.some((f) => f.includes('native'))) {
   console.error('no test files found under dist/test (run npm run build:ts)');
   process.exit(1);
 }
+
+// Native targets (CMake option PEN_TESTS, built with plain cmake in build-tests/): the GoogleTest
+// unit tests (test/native/*.cc) run here, before the node tests, when no filter is given or a
+// filter names 'native'; pen_dsr_forward is the helper program the netns DSR tests drive.
+const wantNative = filters.length === 0 || filters.some((f) => f.includes('native'));
+const wantNetns = filters.length === 0 || filters.some((f) => f.includes('netns'));
+let nativeStatus = 0;
+if (wantNative || wantNetns) {
+  const top = path.join(root, '..', '..');
+  const dir = path.join(top, 'build-tests');
+  const step = (args) => spawnSync('cmake', args, { stdio: 'inherit', cwd: top }).status === 0;
+  const built = step(['-S', top, '-B', dir, '-DPEN_TESTS=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo'])
+    && step(['--build', dir, '--target', 'pen_native_tests']);
+  if (!built) {
+    console.error('native test targets failed to build (Debian: libgtest-dev)');
+    nativeStatus = 1;
+  } else if (wantNative) {
+    nativeStatus = spawnSync(path.join(dir, 'pen_native_tests'), [], { stdio: 'inherit' }).status ?? 1;
+  }
+}
+if (files.length === 0) process.exit(nativeStatus);
 const r = spawnSync(process.execPath, ['--test', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+process.exit(nativeStatus || (r.status ?? 1));
