@@ -32,7 +32,7 @@ if (wantNative || wantNetns) {
   const dir = path.join(top, 'build-tests');
   const step = (args) => spawnSync('cmake', args, { stdio: 'inherit', cwd: top }).status === 0;
   const built = step(['-S', top, '-B', dir, '-DPEN_TESTS=ON', '-DCMAKE_BUILD_TYPE=RelWithDebInfo'])
-    && step(['--build', dir, '--target', 'pen_native_tests']);
+    && step(['--build', dir, '--target', 'pen_native_tests', 'pen_dsr_forward']);
   if (!built) {
     console.error('native test targets failed to build (Debian: libgtest-dev)');
     nativeStatus = 1;

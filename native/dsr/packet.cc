@@ -97,6 +97,19 @@ bool parse(const uint8_t* frame, size_t len, Parsed& out) {
   return true;
 }
 
+bool completeChecksum(uint8_t* frame, size_t len) {
+  Parsed p;
+  if (!parse(frame, len, p) || !p.ipv4 || p.fragment || p.l4 == 0) return false;
+  uint8_t* seg = frame + p.l4;
+  const size_t segLen = p.l3 + p.ipLength - p.l4;
+  uint8_t* field = seg + (p.proto == kProtoTcp ? 16 : 6);
+  store16(field, 0);
+  uint16_t c = l4Checksum(p.src, p.dst, p.proto, seg, segLen);
+  if (c == 0 && p.proto == kProtoUdp) c = 0xffff;  // 0 means "no checksum" in UDP
+  store16(field, c);
+  return true;
+}
+
 static size_t buildArp(uint8_t* out, const Mac& ethDst, const Mac& mac, uint16_t op, uint32_t spa,
                        const Mac& tha, uint32_t tpa) {
   std::memset(out, 0, kMinFrame);

@@ -77,6 +77,12 @@ struct Parsed {
    arp/ipv4 both false for an EtherType we do not handle (VLAN, IPv6, ...). Never reads past len. */
 bool parse(const uint8_t* frame, size_t len, Parsed& out);
 
+/* Completes the TCP/UDP checksum of an IPv4 frame whose sender left it to offload (the
+   kernel flags such frames between virtual interfaces: the field holds only the pseudo-header
+   sum). Recomputes the field over the whole segment; returns false (frame untouched) when the
+   frame is not an unfragmented IPv4 TCP/UDP packet. */
+bool completeChecksum(uint8_t* frame, size_t len);
+
 /* Writes an ARP request "who has target? tell sender" from (mac, senderIp) to broadcast into
    out (at least kMinFrame bytes); returns the frame length (kMinFrame, zero padded). */
 size_t buildArpRequest(uint8_t* out, const Mac& mac, uint32_t senderIp, uint32_t target);

@@ -389,3 +389,30 @@ TEST(DsrMalformed, TrailingPaddingIsForwardedAsReceived) {
 
 }  // namespace
 }  // namespace pen::dsr::test
+
+namespace pen::dsr::test {
+namespace {
+
+TEST(DsrChecksum, CompletesAnOffloadedChecksum) {
+  struct Case {
+    const char* name;
+    uint8_t proto;
+    size_t field;  // checksum offset in the frame
+  };
+  const Case cases[] = {{"TCP", 6, 14 + 20 + 16}, {"UDP", 17, 14 + 20 + 6}};
+  for (const auto& c : cases) {
+    Seg s = toVip(kClientIp, kPort, c.proto);
+    const Bytes good = segment(s);
+    Bytes partial = good;
+    partial[c.field] = 0x12;  // what an offload leaves: not the final checksum
+    partial[c.field + 1] = 0x34;
+    EXPECT_FALSE(l4ChecksumOk(partial)) << c.name;
+    EXPECT_TRUE(completeChecksum(partial.data(), partial.size())) << c.name;
+    EXPECT_EQ(partial, good) << c.name;
+  }
+  Bytes a = arp(kBroadcastMac, kClient, 1, kClient, kClientIp, Mac{}, kVip);
+  EXPECT_FALSE(completeChecksum(a.data(), a.size())) << "not IPv4: untouched";
+}
+
+}  // namespace
+}  // namespace pen::dsr::test
