@@ -15,6 +15,7 @@ namespace pen::dsr {
 
 struct PortStats {
   uint64_t received = 0;    // frames handed to the callback
+  uint64_t ringDrops = 0;   // frames the kernel dropped because the receive ring was full
   uint64_t oversize = 0;    // frames longer than a ring slot (truncated by the kernel): dropped
   uint64_t sent = 0;        // frames queued for transmission
   uint64_t sendFull = 0;    // frames refused because the transmit ring was full
@@ -37,6 +38,7 @@ class Port : public FrameSink {
   bool send(const uint8_t* frame, size_t len) override = 0;
   /* Starts transmission of the frames queued by send(). */
   virtual void flush() = 0;
+  /* Counters since open(). */
   virtual PortStats stats() const = 0;
 };
 

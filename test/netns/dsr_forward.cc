@@ -114,10 +114,11 @@ int main(int argc, char** argv) {
   auto u = [](uint64_t v) { return (unsigned long long)v; };
   std::printf("{\"received\":%llu,\"forwarded\":%llu,\"queued\":%llu,\"queueDrops\":%llu,\"noServer\":%llu,"
               "\"arpReplies\":%llu,\"arpRequests\":%llu,\"macsLearned\":%llu,\"tarpitSyns\":%llu,"
-              "\"tarpitDrops\":%llu,\"malformed\":%llu,\"txFailures\":%llu,\"sendFull\":%llu,\"servers\":[",
+              "\"tarpitDrops\":%llu,\"malformed\":%llu,\"txFailures\":%llu,\"sendFull\":%llu,\"ringDrops\":%llu,"
+              "\"servers\":[",
               u(ps.received), u(s.forwarded), u(s.queued), u(s.queueDrops), u(s.noServer), u(s.arpReplies),
               u(s.arpRequests), u(s.macsLearned), u(s.tarpitSyns), u(s.tarpitDrops), u(s.malformed),
-              u(s.txFailures), u(ps.sendFull));
+              u(s.txFailures), u(ps.sendFull), u(ps.ringDrops));
   for (size_t j = 0; j < chooser.counts.size(); j++)
     std::printf("%s{\"frames\":%llu,\"bytes\":%llu}", j ? "," : "", u(chooser.counts[j].first), u(chooser.counts[j].second));
   std::printf("]}\n");
