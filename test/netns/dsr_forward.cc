@@ -1,9 +1,8 @@
 // pen_dsr_forward: the DSR plane (dsr/frame.h + dsr/port.h + dsr/forwarder.h) as a small
 // program, for the netns tests and bench/dsr until the plane is driven by pen itself.
 //   pen_dsr_forward [-U] [-r] [-t ADDR]... IF VIP PORT BACKEND...
-// -U: UDP plane; -r: hash the client port too; -t ADDR: tarpit ADDR. The chooser is a test
-// stand-in for the balancing pool: Pen's DSR hash (xor of the client address bytes, with -r
-// also the port bytes) modulo the number of backends. Prints "ready MAC BACKEND" once the
+// -U: UDP plane; -r: hash the client port too; -t ADDR: tarpit ADDR. The chooser stands in for
+// the balancing pool: Pen's DSR table (dsr/flow_table.h) over every backend, weight 1. Prints "ready MAC BACKEND" once the
 // port is open; on SIGTERM/SIGINT prints one JSON line of counters (per backend: frames,
 // bytes) and exits 0. Exit 2: bad arguments; 1: the port cannot be opened.
 #include <arpa/inet.h>
@@ -16,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "dsr/flow_table.h"
 #include "dsr/forwarder.h"
 
 using namespace pen;
@@ -25,18 +25,13 @@ namespace {
 loop::Wakeup stopper;
 void onSignal(int) { stopper.notify(); }
 
-class HashChooser : public dsr::Chooser {
+class TableChooser : public dsr::Chooser {
  public:
   std::vector<uint32_t> servers;
   std::vector<std::pair<uint64_t, uint64_t>> counts;
+  dsr::FlowTable table;
   bool ports = false;
-  dsr::Choice choose(const dsr::FlowKey& k) override {
-    if (servers.empty()) return {};
-    unsigned h = k.src[0] ^ k.src[1] ^ k.src[2] ^ k.src[3];
-    if (ports) h ^= unsigned(k.sport >> 8) ^ unsigned(k.sport & 0xff);
-    const int s = int(h % servers.size());
-    return {s, servers[size_t(s)]};
-  }
+  dsr::Choice choose(const dsr::FlowKey& k) override { return table.lookup(k, ports); }
   void count(int server, uint64_t frames, uint64_t bytes) override {
     counts[size_t(server)].first += frames;
     counts[size_t(server)].second += bytes;
@@ -58,7 +53,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  HashChooser chooser;
+  TableChooser chooser;
   dsr::Config cfg;
   std::set<uint32_t> tarpit;
   int i = 1;
@@ -88,6 +83,9 @@ int main(int argc, char** argv) {
     cfg.backends.push_back(a);
   }
   chooser.counts.resize(chooser.servers.size());
+  std::vector<dsr::FlowTable::Server> table;
+  for (size_t j = 0; j < chooser.servers.size(); j++) table.push_back({int(j), chooser.servers[j], 1});
+  chooser.table.build(table);
   if (!tarpit.empty()) cfg.tarpit = [tarpit](uint32_t a) { return tarpit.count(a) != 0; };
 
   std::string err;
