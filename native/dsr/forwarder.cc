@@ -7,12 +7,12 @@
 
 namespace pen::dsr {
 
-bool Forwarder::run(loop::Wakeup& stop, const std::function<void()>& onTurn, std::string& err) {
+bool Forwarder::run(loop::Wakeup& wake, const std::function<bool()>& onTurn, std::string& err) {
   auto poller = loop::makePoller("default");
-  enum : uint64_t { kPortToken = 1, kStopToken = 2 };
+  enum : uint64_t { kPortToken = 1, kWakeToken = 2 };
   int e = 0;
   if (!poller || (e = poller->add(port_.fd(), loop::kRead, kPortToken)) != 0 ||
-      (e = poller->add(stop.readFd(), loop::kRead, kStopToken)) != 0) {
+      (e = poller->add(wake.readFd(), loop::kRead, kWakeToken)) != 0) {
     err = std::string("dsr: poller: ") + (poller ? strerror(e) : "none built in");
     return false;
   }
@@ -21,8 +21,8 @@ bool Forwarder::run(loop::Wakeup& stop, const std::function<void()>& onTurn, std
   for (;;) {
     const int n = poller->wait(ev, 2, timeoutMs);
     for (int i = 0; i < n; i++)
-      if (ev[i].token == kStopToken) return true;
-    if (onTurn) onTurn();
+      if (ev[i].token == kWakeToken) wake.drain();
+    if (!onTurn()) return true;
     int got;
     do {
       const uint64_t now = uint64_t(util::monotonicMs());

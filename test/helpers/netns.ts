@@ -91,9 +91,9 @@ export class Lan {
     return r.stdout;
   }
 
-  /** Starts a command inside host `name`; it is killed (by pid) on close(). */
+  /** Starts a command inside host `name` (stdin, stdout, stderr piped); killed (by pid) on close(). */
   spawn(name: string, cmd: string[]): ChildProcess {
-    const c = spawn('ip', ['netns', 'exec', this.ns(name), ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('ip', ['netns', 'exec', this.ns(name), ...cmd], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.children.push(c);
     return c;
   }

@@ -16,7 +16,9 @@ const RAW_SYN = fileURLToPath(new URL('../../../test/netns/raw_syn.py', import.m
 interface Forwarder {
   child: ChildProcess;
   mac: string;
-  /** SIGTERM, then the counters it prints on the way out. */
+  /** Sends one command line; resolves with the next line of output. */
+  command(line: string): Promise<string>;
+  /** "quit", then the counters it prints on the way out. */
   stop(): Promise<DsrCounters>;
 }
 
@@ -59,6 +61,11 @@ async function startForwarder(lan: Lan, args: string[]): Promise<Forwarder> {
   return {
     child,
     mac: ready.split(' ')[1]!,
+    command: (line: string) => {
+      const reply = waitLine(child, /./);
+      child.stdin!.write(`${line}\n`);
+      return reply;
+    },
     stop: () => new Promise<DsrCounters>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('pen_dsr_forward did not stop')), 5000);
       child.on('exit', () => {
@@ -70,7 +77,7 @@ async function startForwarder(lan: Lan, args: string[]): Promise<Forwarder> {
           reject(new Error(`no counters in: ${out}`));
         }
       });
-      child.kill('SIGTERM');
+      child.stdin!.end('quit\n');
     }),
   };
 }
@@ -100,6 +107,22 @@ test('dsr tcp: HTTP through the VIP reaches both backends, which reply directly'
   assert.equal(c.macsLearned, 2);
   assert.ok(c.servers[0]!.frames > 0 && c.servers[1]!.frames > 0, JSON.stringify(c));
   assert.equal(c.forwarded, c.servers[0]!.frames + c.servers[1]!.frames);
+}));
+
+test('dsr tcp: a backend added at run time starts receiving frames', { skip }, () => withLan(async ({ lan, vip, clients }) => {
+  for (const b of ['b1', 'b2']) await startService(lan, b, 'http', '0.0.0.0', 80);
+  const fwd = await startForwarder(lan, ['eth0', vip, '80', lan.addr(11)]);
+  const ask = async () => {
+    const seen = new Set<string>();
+    for (const src of clients) seen.add(await lan.exec('client', ['curl', '-sS', '-m', '5', '--interface', src, `http://${vip}/`]));
+    return seen;
+  };
+  assert.deepEqual(await ask(), new Set(['b1']));
+  assert.equal(await fwd.command(`backends ${lan.addr(11)} ${lan.addr(12)}`), 'ok');
+  // b2's MAC is learned on demand: the first frames wait for it instead of being lost
+  assert.deepEqual(await ask(), new Set(['b1', 'b2']));
+  const c = await fwd.stop();
+  assert.ok(c.servers[1]!.frames > 0, JSON.stringify(c));
 }));
 
 test('dsr tcp: frames to another port than the listen port are not forwarded', { skip }, () => withLan(async ({ lan, vip }) => {
