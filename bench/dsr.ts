@@ -5,7 +5,7 @@
 // on the backends' loopback (arp_ignore=1, arp_announce=2). The load is UDP datagrams to
 // VIP:PORT from four client addresses (helpers/dsr-flood.c, sendmmsg), for BENCH_DSR_MS
 // (default 5000; BENCH_QUICK=1: 1000). Frames forwarded = what the backends' eth0 received.
-//   pen:  build-tests/pen_dsr_forward -U eth0 VIP PORT B1 B2 in the director namespace
+//   pen:  build/native-tests/pen_dsr_forward -U eth0 VIP PORT B1 B2 in the director namespace
 //         (the DSR plane as a program; its chooser is Pen's DSR hash over the client address).
 //   ipvs: VIP on the director's eth0, `ipvsadm -A -u VIP:PORT -s sh` + `-a ... -g` per backend.
 // Reported per target: frames/s at the backends, the director process's CPU per frame (pen
@@ -102,7 +102,7 @@ async function measure(lan: Lan, vip: string, clients: string[], flood: string, 
 
 async function benchPen(flood: string): Promise<Cell> {
   const bin = dsrForwarderBin();
-  if (!bin) return { target: 'pen', skipped: 'build-tests/pen_dsr_forward is not built (node scripts/run-tests.js netns builds it)' };
+  if (!bin) return { target: 'pen', skipped: 'build/native-tests/pen_dsr_forward is not built (node scripts/run-tests.js netns builds it)' };
   const { lan, vip, clients } = await topology();
   let child: ChildProcess | undefined;
   try {

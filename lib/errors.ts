@@ -37,6 +37,14 @@ export const ERRORS = {
   PEN_ERR_SNAPSHOT: { template: 'bad snapshot at {path}: {reason}', exitCode: 1, kind: 'internal' },
   PEN_ERR_TLS: { template: 'TLS: {detail}', exitCode: 2, kind: 'config' },
   PEN_ERR_GEOIP: { template: '{detail}', exitCode: 2, kind: 'config' },
+  // Raised by the addon (native/); listed so that every code pen can report has its row.
+  PEN_ERR_POLLER: { template: '{detail}', exitCode: 2, kind: 'config' },
+  PEN_ERR_ENGINE: { template: '{detail}', exitCode: 1, kind: 'system' },
+  PEN_ERR_WORKERS: { template: '{detail}', exitCode: 2, kind: 'config' },
+  PEN_ERR_CHROOT: { template: '{detail}', exitCode: 1, kind: 'system' },
+  PEN_ERR_DATAGRAM: { template: '{detail}', exitCode: 1, kind: 'system' },
+  PEN_ERR_CLOSED: { template: '{detail}', exitCode: 1, kind: 'internal' },
+  PEN_ERR_EVENTS: { template: '{detail}', exitCode: 1, kind: 'internal' },
 } as const satisfies Record<string, ErrorRow>;
 
 export type PenErrorCode = keyof typeof ERRORS;

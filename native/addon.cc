@@ -1,6 +1,6 @@
 // The N-API surface of the data plane: the Engine wrapper and the module functions, exactly
 // the members declared in lib/engine/native.ts (NativeEngine, NativeAddon). JS <-> C++
-// conversion only; every decision lives behind engine.h. JS thread only.
+// conversion and argument checks only; everything else lives behind dataplane.h. JS thread only.
 #include <napi.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -11,14 +11,11 @@
 #include <memory>
 
 #include "balance/algorithm.h"
+#include "dataplane.h"
 #include "decode.h"
-#include "engine.h"
 #include "geo/db.h"
 #include "log/datagram.h"
-#include "net/socket.h"
-#include "net/udp.h"
-#include "tls/tls.h"
-#include "udp/balancer.h"
+#include "loop/poller.h"
 
 namespace pen {
 namespace {
@@ -27,6 +24,34 @@ Napi::Error errnoError(Napi::Env env, const std::string& what, const char* code)
   Napi::Error e = Napi::Error::New(env, what);
   e.Set("code", Napi::String::New(env, code));
   return e;
+}
+
+/* Argument i of info as a number in [lo, hi] (an integer when integral); throws a TypeError
+   naming the method and the argument otherwise. */
+double numberArg(const Napi::CallbackInfo& info, size_t i, const char* method, const char* name, double lo, double hi,
+                 bool integral = true) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= i || !info[i].IsNumber())
+    throw Napi::TypeError::New(env, std::string(method) + ": " + name + " must be a number");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= lo && d <= hi) || (integral && d != double(int64_t(d))))
+    throw Napi::RangeError::New(env, std::string(method) + ": " + name + " must be " + (integral ? "an integer " : "") +
+                                         "from " + std::to_string(int64_t(lo)) + " to " + std::to_string(int64_t(hi)));
+  return d;
+}
+
+/* Argument i of info as a string; throws a TypeError naming the method and the argument otherwise. */
+std::string stringArg(const Napi::CallbackInfo& info, size_t i, const char* method, const char* name) {
+  if (info.Length() <= i || !info[i].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(method) + ": " + name + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+Napi::Error planeError(Napi::Env env, const PlaneError& e) {
+  Napi::Error err = errnoError(env, e.what(), e.code.c_str());
+  if (!e.address.empty()) err.Set("address", Napi::String::New(env, e.address));
+  if (!e.reason.empty()) err.Set("reason", Napi::String::New(env, e.reason));
+  return err;
 }
 
 class JsEngine : public Napi::ObjectWrap<JsEngine> {
@@ -44,27 +69,37 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
                            InstanceMethod<&JsEngine::JsOnEvents>("onEvents"),
                            InstanceMethod<&JsEngine::JsClose>("close"),
                            InstanceMethod<&JsEngine::JsCountryOf>("countryOf"),
+                           InstanceMethod<&JsEngine::JsSetWorkers>("setWorkers"),
                        });
   }
 
-  /* new Engine({ poller: "default" | "epoll" | "kqueue" | "poll", udp?: boolean })
-     udp: run the UDP data plane (-U) instead of the TCP one; listen() then opens UDP sockets. */
+  /* new Engine({ poller: "default" | "epoll" | "kqueue" | "poll", udp?: boolean, workers?: number })
+     udp: run the UDP data plane (-U) instead of the TCP one; listen() then opens UDP sockets.
+     workers: data-plane threads, 1 (default) to kMaxWorkers. */
   explicit JsEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JsEngine>(info) {
     Napi::Env env = info.Env();
-    std::string name = "default";
+    PlaneOptions opts;
     if (info.Length() > 0 && info[0].IsObject()) {
-      Napi::Value p = info[0].As<Napi::Object>().Get("poller");
-      if (p.IsString()) name = p.As<Napi::String>().Utf8Value();
-      Napi::Value u = info[0].As<Napi::Object>().Get("udp");
+      Napi::Object o = info[0].As<Napi::Object>();
+      Napi::Value p = o.Get("poller");
+      if (!p.IsUndefined() && !p.IsString()) throw Napi::TypeError::New(env, "Engine option poller must be a string");
+      if (p.IsString()) opts.poller = p.As<Napi::String>().Utf8Value();
+      Napi::Value u = o.Get("udp");
       if (!u.IsUndefined() && !u.IsBoolean()) throw Napi::TypeError::New(env, "Engine option udp must be a boolean");
-      udp_ = u.IsBoolean() && u.As<Napi::Boolean>().Value();
+      opts.udp = u.IsBoolean() && u.As<Napi::Boolean>().Value();
+      Napi::Value w = o.Get("workers");
+      if (!w.IsUndefined()) {
+        double n = w.IsNumber() ? w.As<Napi::Number>().DoubleValue() : 0;
+        if (!(n >= 1 && n <= kMaxWorkers && n == double(int(n))))
+          throw Napi::RangeError::New(env, "Engine option workers must be an integer from 1 to " + std::to_string(kMaxWorkers));
+        opts.workers = int(n);
+      }
     }
-    auto poller = loop::makePoller(name);
-    if (!poller) throw errnoError(env, "event backend '" + name + "' is not available on this system", "PEN_ERR_POLLER");
-    if (udp_) engine_ = std::make_unique<udp::Balancer>(std::move(poller), events_);
-    else engine_ = std::make_unique<Engine>(std::move(poller), events_);
-    std::string err;
-    if (!engine_->start(err)) throw errnoError(env, "cannot start the data plane: " + err, "PEN_ERR_ENGINE");
+    try {
+      engine_ = std::make_unique<DataPlane>(opts, events_);
+    } catch (const PlaneError& e) {
+      throw planeError(env, e);
+    }
     cleanup_ = env.AddCleanupHook(&JsEngine::Cleanup, this);
   }
 
@@ -98,58 +133,13 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
   }
 
   Napi::Value JsConfigure(const Napi::CallbackInfo& info) {
-    Snapshot s = decode::snapshot(info[0]);
-    openGeo(info.Env(), s);
-    if (s.hasTls) {  // TLS contexts are built here, on the JS thread, and swapped with the snapshot
-      std::vector<std::string> warnings;
-      try {
-        s.tlsServer = tls_.get(s.tls, warnings);
-      } catch (const std::exception& e) {
-        throw errnoError(info.Env(), e.what(), "PEN_ERR_TLS");
-      }
-      for (auto& w : warnings) {
-        events::Record r;
-        r.kind = events::Record::kLog;
-        r.level = 0;
-        r.text = std::move(w);
-        events_.push(std::move(r));
-      }
+    DataPlane& plane = live(info.Env());
+    try {
+      plane.configure(decode::snapshot(info[0]));
+    } catch (const PlaneError& e) {
+      throw planeError(info.Env(), e);
     }
-    std::shared_ptr<const geo::Db> db = s.geo;
-    live(info.Env()).configure(std::make_shared<const Snapshot>(std::move(s)));
-    geo_.commit(std::move(db));
     return info.Env().Undefined();
-  }
-
-  /* The country database of s (JS thread; swapped with the snapshot like the TLS contexts).
-     Throws PEN_ERR_GEOIP, and nothing changes, when a newly named file cannot be opened,
-     when this build has no libmaxminddb, or when a list has country entries but there is no
-     database: an entry that could never match is refused, not kept. The file in use that
-     went bad on disk (a half-written update) does not block settings changes: the copy
-     opened before stays in use and one warning per bad version of the file is logged. */
-  void openGeo(Napi::Env env, Snapshot& s) {
-    bool country = acl::hasCountryEntries(s.acls);
-    if (!geo::kSupported && (country || !s.geoipDb.empty())) throw errnoError(env, geo::kUnsupported, "PEN_ERR_GEOIP");
-    if (!s.geoipDb.empty()) {
-      const std::shared_ptr<const geo::Db>& cur = geo_.current();
-      try {
-        s.geo = geo_.get(s.geoipDb);
-      } catch (const std::exception& e) {
-        if (!cur || cur->path() != s.geoipDb) throw errnoError(env, e.what(), "PEN_ERR_GEOIP");
-        s.geo = cur;
-        std::string fp = geo::fingerprintOf(s.geoipDb);
-        if (fp != geoBadFingerprint_) {
-          geoBadFingerprint_ = fp;
-          events::Record r;
-          r.kind = events::Record::kLog;
-          r.level = 0;
-          r.text = std::string(e.what()) + "; still using the copy opened before";
-          events_.push(std::move(r));
-        }
-      }
-    }
-    if (country && !s.geo)
-      throw errnoError(env, "country ACL entries need a GeoIP database: set one with geoip_db FILE", "PEN_ERR_GEOIP");
   }
 
   /* countryOf(ip): the ISO country code of an IPv4/IPv6 literal in the database of the last
@@ -164,36 +154,47 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     if (inet_pton(AF_INET, bare.c_str(), bytes) == 1) addr.set(net::kInet, bytes, 4, "", 0);
     else if (inet_pton(AF_INET6, bare.c_str(), bytes) == 1) addr.set(net::kInet6, bytes, 16, "", 0);
     else throw Napi::TypeError::New(env, "countryOf: '" + ip + "' is not an IPv4 or IPv6 address");
-    const auto& db = geo_.current();
-    geo::Code c = db ? db->country(net::keyOf(addr)) : geo::Code{};
-    return c.known() ? Napi::Value(Napi::String::New(env, c.c, 2)) : env.Null();
+    std::string c = live(env).countryOf(addr);
+    return c.empty() ? env.Null() : Napi::Value(Napi::String::New(env, c));
   }
 
+  /* listen(spec): {port}; throws an Error with code PEN_ERR_BIND and the properties address
+     and reason when the socket cannot be had. */
   Napi::Value JsListen(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    DataPlane& e = live(env);
+    DataPlane& plane = live(env);
     ListenSpec spec = decode::listenSpec(info[0]);
-    std::string err;
-    // The engine's mode decides the socket type (the spec is the same for both).
-    int fd = udp_ ? net::openUdpListener(spec.addr, err) : net::openListener(spec.addr, spec.backlog, spec.nodelay, err);
-    std::string where = spec.addr.family() == AF_UNIX ? spec.addr.host() : spec.addr.host() + ":" + std::to_string(spec.addr.port());
-    if (fd < 0) throw errnoError(env, "cannot listen on " + where + ": " + err, "PEN_ERR_BIND");
-    net::Addr bound;
-    bound.len = sizeof bound.ss;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&bound.ss), &bound.len);
-    e.setListener(fd);
+    int port;
+    try {
+      port = plane.listen(spec);
+    } catch (const PlaneError& e) {
+      throw planeError(env, e);
+    }
     Napi::Object o = Napi::Object::New(env);
-    o.Set("port", bound.port());
+    o.Set("port", port);
     return o;
   }
 
+  Napi::Value JsSetWorkers(const Napi::CallbackInfo& info) {
+    int n = int(numberArg(info, 0, "setWorkers", "workers", 1, kMaxWorkers));
+    try {
+      live(info.Env()).setWorkers(n);
+    } catch (const PlaneError& e) {
+      throw planeError(info.Env(), e);
+    }
+    return info.Env().Undefined();
+  }
+
   Napi::Value JsBlacklist(const Napi::CallbackInfo& info) {
-    live(info.Env()).blacklist(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value());
+    int server = int(numberArg(info, 0, "blacklist", "server", balance::kAbuse, balance::kMaxServers - 1));
+    int seconds = int(numberArg(info, 1, "blacklist", "seconds", 0, 2147483));
+    live(info.Env()).blacklist(server, seconds);
     return info.Env().Undefined();
   }
 
   Napi::Value JsCloseConnection(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), live(info.Env()).closeConnection(info[0].As<Napi::Number>().Uint32Value()));
+    uint32_t id = uint32_t(numberArg(info, 0, "closeConnection", "id", 0, 4294967295.0));
+    return Napi::Boolean::New(info.Env(), live(info.Env()).closeConnection(id));
   }
 
   Napi::Value JsStats(const Napi::CallbackInfo& info) {
@@ -246,7 +247,8 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
 
   Napi::Value JsClients(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    auto list = live(env).clients(info[0].As<Napi::Number>().Int32Value());
+    int since = int(numberArg(info, 0, "clients", "sinceSeconds", 0, 2147483647));
+    auto list = live(env).clients(since);
     Napi::Array arr = Napi::Array::New(env, list.size());
     for (size_t i = 0; i < list.size(); i++) {
       const ClientInfo& c = list[i];
@@ -268,6 +270,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     Napi::Env env = info.Env();
     live(env);
     if (tsfn_) throw errnoError(env, "onEvents was already called", "PEN_ERR_EVENTS");
+    if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "onEvents: expected a function");
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "pen-events", 0, 1);
     eventsCb_ = Napi::Persistent(info[0].As<Napi::Function>());
     events_.setNotify([this] { return tsfn_.NonBlockingCall(this, &JsEngine::Deliver) == napi_ok; });
@@ -334,10 +337,6 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
   }
 
   events::Queue events_;
-  tls::Cache tls_;  // the TLS contexts of the last configure (rebuilt when a file changes)
-  geo::Cache geo_;  // the country database of the last configure (reopened when the file changes)
-  std::string geoBadFingerprint_;  // the version of that file last found unreadable (warned once)
-  bool udp_ = false;
   Napi::Env::CleanupHook<void (*)(JsEngine*), JsEngine> cleanup_;
   bool cleanupRan_ = false;
   std::unique_ptr<DataPlane> engine_;
@@ -360,7 +359,7 @@ Napi::Value JsPollers(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value JsChroot(const Napi::CallbackInfo& info) {
-  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  std::string dir = stringArg(info, 0, "chroot", "dir");
   if (chroot(dir.c_str()) < 0 || chdir("/") < 0)
     throw errnoError(info.Env(), "chroot " + dir + ": " + strerror(errno), "PEN_ERR_CHROOT");
   return info.Env().Undefined();
@@ -369,9 +368,9 @@ Napi::Value JsChroot(const Napi::CallbackInfo& info) {
 /* openDatagram(path) / openDatagram(ip, port): a connected, non-blocking datagram socket to a
    unix socket path or a UDP address (log/datagram.h); throws PEN_ERR_DATAGRAM. */
 Napi::Value JsOpenDatagram(const Napi::CallbackInfo& info) {
-  std::string where = info[0].As<Napi::String>().Utf8Value(), err;
-  bool udp = info.Length() > 1 && info[1].IsNumber();
-  int port = udp ? info[1].As<Napi::Number>().Int32Value() : 0;
+  std::string where = stringArg(info, 0, "openDatagram", "target"), err;
+  bool udp = info.Length() > 1 && !info[1].IsUndefined();
+  int port = udp ? int(numberArg(info, 1, "openDatagram", "port", 1, 65535)) : 0;
   int fd = udp ? log::openUdp(where, port, err) : log::openDatagram(where, err);
   if (fd < 0) {
     std::string name = udp ? where + " port " + std::to_string(port) : where;
@@ -383,14 +382,18 @@ Napi::Value JsOpenDatagram(const Napi::CallbackInfo& info) {
 /* sendDatagrams(fd, buffers): {sent, errno}; each Buffer is one datagram. */
 Napi::Value JsSendDatagrams(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  int fd = int(numberArg(info, 0, "sendDatagrams", "fd", 0, 2147483647));
+  if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "sendDatagrams: datagrams must be an array");
   Napi::Array list = info[1].As<Napi::Array>();
   std::vector<iovec> msgs(list.Length());
   for (uint32_t i = 0; i < list.Length(); i++) {
-    auto b = list.Get(i).As<Napi::Buffer<uint8_t>>();
+    Napi::Value v = list.Get(i);
+    if (!v.IsBuffer()) throw Napi::TypeError::New(env, "sendDatagrams: datagrams[" + std::to_string(i) + "] must be a Buffer");
+    auto b = v.As<Napi::Buffer<uint8_t>>();
     msgs[i] = iovec{b.Data(), b.Length()};
   }
   int err = 0;
-  size_t sent = log::sendDatagrams(info[0].As<Napi::Number>().Int32Value(), msgs, err);
+  size_t sent = log::sendDatagrams(fd, msgs, err);
   Napi::Object o = Napi::Object::New(env);
   o.Set("sent", double(sent));
   o.Set("errno", err);
@@ -403,6 +406,8 @@ Napi::Value JsDecodeEcho(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", kAbiVersion);
+  exports.Set("maxServers", balance::kMaxServers);
+  exports.Set("maxWorkers", kMaxWorkers);
   exports.Set("algorithms", Napi::Function::New<JsAlgorithms>(env, "algorithms"));
   exports.Set("pollers", Napi::Function::New<JsPollers>(env, "pollers"));
   exports.Set("Engine", JsEngine::Init(env));

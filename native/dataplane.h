@@ -1,66 +1,94 @@
-// The JS-facing contract of a data plane: what addon.cc calls, whichever mode pen runs in.
-// Two implementations: Engine (TCP, engine.h) and udp::Balancer (UDP, -U, udp/balancer.h);
-// Pen's UDP mode is exclusive (-U makes the one listener UDP), so a process runs exactly one.
+// The data plane as the JS side sees it (addon.cc converts and forwards to it, nothing more):
+// the one balancing pool, N workers of one kind -- TCP (Engine, tcp/engine.h) or UDP
+// (udp::Balancer, -U; Pen's UDP mode is exclusive, so a process runs one kind) -- their
+// listeners, and what a snapshot carries beside its plain data (TLS contexts, the GeoIP
+// database).
 //
-// Threads: every member is called on the JS thread only. Implementations own a worker
-// thread; they hand requests over under their own lock and wake the worker (never poll).
+// Threads: every member is called on the JS thread. Requests reach the workers through the
+// pool (snapshots, blacklists: atomics) or through hand-overs (listeners, per-connection
+// queries); none waits for a lock a worker holds across a loop turn.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "balance/servers.h"
+#include "balance/pool.h"
+#include "events.h"
+#include "geo/db.h"
+#include "report.h"
+#include "snapshot.h"
+#include "tls/tls.h"
 
 namespace pen {
 
-struct Snapshot;
+class Worker;
 
-struct Stats {
-  uint64_t accepted = 0, refused = 0;
-  uint32_t active = 0, pending = 0;
-  int current = 0;  // the regular server chosen most recently (Pen's "current")
-  std::vector<balance::ServerRuntime> servers;  // regular, then emergency, abuse
-  std::vector<double> blacklistedUntilWallMs;   // same indexing; 0 = not blacklisted
+/* A refusal with a PEN_ERR_ code for the JS side. A bind failure also names the address
+   and the reason apart (PEN_ERR_BIND). */
+struct PlaneError : std::runtime_error {
+  PlaneError(const std::string& code, const std::string& message, std::string address = "", std::string reason = "")
+      : std::runtime_error(message), code(code), address(std::move(address)), reason(std::move(reason)) {}
+  std::string code, address, reason;
 };
 
-struct ConnInfo {
-  uint32_t id;
-  int state, downfd, upfd, server, initial;
-  std::string client;
-  uint64_t pendingDown = 0, pendingUp = 0;  // bytes waiting to be written to client / server
-  int clientIndex = -1;  // the client's slot in the client table (Pen's `client = %d`), -1 if none
+struct PlaneOptions {
+  std::string poller = "default";  // loop::makePoller name
+  bool udp = false;                // -U
+  int workers = 1;                 // 1..kMaxWorkers
 };
 
-struct ClientInfo {
-  std::string address;
-  int server;
-  uint64_t connects, sx, rx;
-  double lastSeenWallMs;
-};
-
+constexpr int kMaxWorkers = 256;
 
 class DataPlane {
  public:
-  virtual ~DataPlane() = default;
+  /* Starts opts.workers workers (nothing listens yet). Throws PlaneError PEN_ERR_POLLER or
+     PEN_ERR_ENGINE. events outlives the plane. */
+  DataPlane(const PlaneOptions& opts, events::Queue& events);
+  ~DataPlane();
 
-  /* Starts the worker; returns false with err when it cannot. */
-  virtual bool start(std::string& err) = 0;
-  /* Closes every connection/flow and the listener, joins the worker. Idempotent. */
-  virtual void stop() = 0;
-  /* The snapshot takes effect at the worker's next loop turn. */
-  virtual void configure(std::shared_ptr<const Snapshot> snap) = 0;
-  /* Takes ownership of a bound socket (TCP: listening; UDP: bound datagram socket); the
-     previous listener is closed by the worker. */
-  virtual void setListener(int fd) = 0;
+  /* Closes every connection/flow and listener, joins the workers. Idempotent. */
+  void stop();
+  /* Replaces the workers by n new ones (`workers N` in -O or the -F file, read after the
+     plane was made). Only before the first listen(): throws PlaneError PEN_ERR_WORKERS
+     after it. The pool, and with it every server and client state, stays. */
+  void setWorkers(int n);
+  /* Opens snap's TLS contexts and GeoIP database and publishes it; every worker takes it at
+     its next turn. Throws PlaneError PEN_ERR_TLS / PEN_ERR_GEOIP (nothing changes then);
+     warnings go to the event log. */
+  void configure(Snapshot snap);
+  /* Opens the listeners (one per worker; the mode decides TCP or UDP) and hands them over;
+     the previous ones are closed by the workers. Returns the bound port (0 for unix).
+     Throws PlaneError PEN_ERR_BIND (address, reason) and keeps the old listeners. */
+  int listen(const ListenSpec& spec);
   /* Blacklists server (regular index, kEmergency or kAbuse) for seconds from now; 0 clears. */
-  virtual void blacklist(int server, int seconds) = 0;
-  /* Closes connection (UDP: flow) id at the next loop turn; false when id is not in use. */
-  virtual bool closeConnection(uint32_t id) = 0;
-  virtual Stats stats() = 0;
-  virtual std::vector<ConnInfo> connections() = 0;
+  void blacklist(int server, int seconds) { pool_.blacklist(server, seconds); }
+  /* Closes connection (UDP: flow) id; false when no such connection is open. */
+  bool closeConnection(uint32_t id);
+  Stats stats();
+  std::vector<ConnInfo> connections();
   /* Clients seen within the last sinceSec seconds. */
-  virtual std::vector<ClientInfo> clients(int sinceSec) = 0;
+  std::vector<ClientInfo> clients(int sinceSec);
+  /* The ISO code of addr in the database of the last configure, "" when unknown. */
+  std::string countryOf(const net::Addr& addr) const;
+  int workers() const { return int(workers_.size()); }
+
+ private:
+  void startWorkers(int n);
+  void openGeo(Snapshot& s, std::shared_ptr<const geo::Db>& db);
+  void warn(std::string text);
+
+  events::Queue& events_;
+  balance::Pool pool_;
+  bool udp_;
+  std::string poller_;
+  bool listened_ = false;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  tls::Cache tls_;  // the TLS contexts of the last configure (rebuilt when a file changes)
+  geo::Cache geo_;  // the country database of the last configure (reopened when the file changes)
+  std::string geoBadFingerprint_;  // the version of that file last found unreadable (warned once)
+  net::Addr listening_;            // what the listeners are bound to (port as bound)
 };
 
 }  // namespace pen

@@ -1,5 +1,6 @@
 // The immutable configuration the data plane runs on (pen's "-t.h": plain structs only,
-// no N-API, no syscalls). Built by decode.cc from what lib/engine/to-snapshot.ts sends and
+// no N-API, no syscalls; what is opened from it -- TLS contexts, the GeoIP database -- is held
+// beside it, in balance::View). Built by decode.cc from what lib/engine/to-snapshot.ts sends and
 // swapped in atomically by the worker at its next loop turn.
 #pragma once
 #include <cstdint>
@@ -26,10 +27,6 @@ struct ServerConf {
 };
 
 enum class Fastclose : int { kOff = 0, kUp = 1, kDown = 2, kBoth = 3 };
-
-namespace tls {
-class Server;  // tls/tls.h: the contexts built from a TlsConf
-}
 
 /* TLS termination (-E and friends, spec/ssl.md). Paths are absolute; "" = not given. */
 struct TlsConf {
@@ -75,17 +72,11 @@ struct Snapshot {
   int clientAcl = 0;
   // The MaxMind DB country entries are matched against (absolute path; "" = none).
   std::string geoipDb;
-  // Opened from geoipDb by addon.cc on the JS thread (not part of the decoded data); set when
-  // geoipDb is. Shared with older snapshots while the file is unchanged.
-  std::shared_ptr<const geo::Db> geo;
   bool hasSource = false;  // `source IP`: backend sockets bind to it
   net::Addr source;  // the list deciding admission; denied clients go to the abuse server
   bool http = false;     // -H / `http`: X-Forwarded-For and X-Forwarded-Proto (tcp/xff.h)
   bool hasTls = false;   // -E given: clients speak TLS
   TlsConf tls;
-  // Built from `tls` by addon.cc on the JS thread (not part of the decoded data); set when
-  // hasTls. Connections hold their own reference, so a swap never pulls contexts from under them.
-  std::shared_ptr<const tls::Server> tlsServer;
 };
 
 struct ListenSpec {

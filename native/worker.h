@@ -1,26 +1,31 @@
-// What the TCP Engine and the UDP Balancer share: one worker thread with its own poller and
-// wake-up pipe, the hand-over of requests from the JS thread, the loop skeleton, and the
-// balancing state both keep (snapshot, algorithm, server runtime, client table, counters)
-// with the DataPlane methods that only touch that state.
+// What the TCP Engine and the UDP Balancer share: one worker thread with its own poller,
+// wake-up pipe and connection (flow) slots, the hand-over of requests from the JS thread,
+// and the loop skeleton. The balancing state is not here: every worker asks the one Pool
+// (balance/pool.h).
 //
-// The loop, each turn: wait in the poller; take mu_; apply what the JS thread handed over
-// (snapshot, listener, operator closes); turn() (the data plane's events and per-turn work);
-// flush the event records; wait again until the sooner of turn()'s deadline and the flush's.
+// The loop, each turn: wait in the poller; take what the JS thread handed over (listener,
+// calls); adopt the pool's newest snapshot if it changed; turn() (the data plane's events and
+// per-turn work); flush the event records; wait again until the sooner of turn()'s deadline
+// and the flush's.
 //
-// Threads: JS-thread calls take mu_, which the worker holds while it processes a turn but
-// not while it waits in the poller, and wake it through the pipe. Every hook runs with mu_
-// held: on the worker thread, except inUse() (both threads) and countOpen() (JS thread).
-// Only the worker touches the poller and the sockets.
+// Threads: the JS thread never waits for a lock the worker holds across a turn: hand-overs
+// take handMu_ for a few pointer moves, and call() waits at most until the worker's current
+// turn ends. Every hook runs on the worker thread. Only the worker touches the poller, the
+// sockets and the slots.
+//
+// Connection numbers are process-wide: slot s of worker i (of n) is connection s * n + i.
 #pragma once
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "balance/algorithm.h"
-#include "balance/sticky.h"
+#include "balance/pool.h"
 #include "dataplane.h"
 #include "events.h"
 #include "loop/poller.h"
@@ -30,89 +35,95 @@
 
 namespace pen {
 
-class Worker : public DataPlane {
+class Worker {
  public:
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
+  virtual ~Worker() = default;
 
-  /* JS thread. Registers the wake-up pipe and starts the worker; false with err when it cannot. */
-  bool start(std::string& err) final;
-  /* JS thread. Closes every connection/flow and the listener (closeAll()), joins the worker.
+  // ---- JS thread ----
+  /* Registers the wake-up pipe and starts the thread; false with err when it cannot. */
+  bool start(std::string& err);
+  /* Closes every connection/flow and the listener (closeAll()), joins the thread.
      Idempotent. A data plane calls it from its own destructor, while its hooks still exist. */
-  void stop() final;
-  /* JS thread. Hand-overs, applied by the worker at its next turn. */
-  void configure(std::shared_ptr<const Snapshot> snap) final;
-  void setListener(int fd) final;
-  bool closeConnection(uint32_t id) final;
-  /* JS thread, under mu_. */
-  void blacklist(int server, int seconds) final;
-  Stats stats() final;
+  void stop();
+  /* Hands over a bound socket (TCP: listening; UDP: bound datagram socket); the worker
+     adopts it at its next turn and closes the one before. */
+  void setListener(int fd);
+  /* Runs fn on the worker thread between two turns and returns when it has run (at once,
+     on this thread, when the worker is not running). */
+  void call(const std::function<void()>& fn);
+  /* Any thread: makes the worker look at the pool and its hand-overs now. */
+  void wake() { wakeup_.notify(); }
+
+  /* Worker thread (or the JS thread through call()). Slot-level queries and actions. */
+  virtual void listConnections(std::vector<ConnInfo>& out) = 0;
+  /* Closes slot's connection (flow); false when it is not open. */
+  bool closeSlotIfOpen(uint32_t slot);
+  /* UDP adds the bytes of open flows to their clients' entries (TCP counts them at close). */
+  virtual void addLiveClientBytes(std::vector<ClientInfo>& clients) { (void)clients; }
+
+  int index() const { return index_; }
 
  protected:
-  /* poller: the mechanism to use; events: where records go (outlives the data plane). */
-  Worker(std::unique_ptr<loop::Poller> poller, events::Queue& events);
-  ~Worker() override = default;
+  /* pool: the shared balancing state; index/count: this worker's place among count workers;
+     poller: the mechanism to use; events: where records go (outlives the worker). */
+  Worker(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events);
 
-  // ---- hooks, called with mu_ held; one call per turn on the event path (turn()) ----
+  // ---- hooks, on the worker thread; one call per turn on the event path (turn()) ----
   /* Handles the n events of one wait (a kWake token: drainWake()), then the turn's own work.
      Returns the milliseconds until its next deadline, -1 for none. */
   virtual int turn(const loop::Event* evs, int n) = 0;
-  /* snap_ has just replaced prev (algorithm and client table capacity already follow it). */
+  /* snap_ has just replaced prev. */
   virtual void adoptSnapshot(const Snapshot& prev) = 0;
   /* Takes ownership of fd (from setListener) in place of the current listener. */
   virtual void adoptListener(int fd) = 0;
-  /* Whether connection (UDP: flow) id is open. Worker or JS thread. */
-  virtual bool inUse(uint32_t id) const = 0;
-  /* Closes open connection (flow) id; why: the reason logged. */
-  virtual void closeSlot(uint32_t id, const char* why) = 0;
+  /* Whether slot is open. */
+  virtual bool inUse(uint32_t slot) const = 0;
+  /* Closes open slot; why: the reason logged. */
+  virtual void closeSlot(uint32_t slot, const char* why) = 0;
   /* Shutdown: closes every connection (flow) and the listener. */
   virtual void closeAll() = 0;
-  /* JS thread: connections (flows) open, and of those still connecting. */
-  virtual void countOpen(uint32_t& active, uint32_t& pending) const = 0;
 
   // ---- worker thread ----
   void drainWake() { wakeup_.drain(); }
-  /* Server runtime and configuration of server (regular index, kEmergency or kAbuse); nullptr
-     when there is no such server. */
-  balance::ServerRuntime* runtime(int server);
-  const ServerConf* conf(int server) const;
+  /* The process-wide number of slot. */
+  uint32_t globalId(uint32_t slot) const { return slot * uint32_t(count_) + uint32_t(index_); }
+  /* Server state (regular index, kEmergency or kAbuse) and configuration; nullptr when there
+     is no such server in the current snapshot. */
+  balance::ServerState* state(int server) { return conf(server) ? pool_.state(server) : nullptr; }
+  const ServerConf* conf(int server) const { return balance::Pool::conf(*snap_, server); }
   /* An event-log line when level <= the debug level. */
   void log(int level, std::string text);
-  /* server failed (what: the attempted action, err: errno): count it; report the change
-     from up to down once. */
-  void serverDown(int server, int err, const char* what);
-  /* server, reported down, answered (why: how); reports the change back to up. */
-  void serverUp(int server, const char* why);
 
+  balance::Pool& pool_;
+  const int index_, count_;
   std::unique_ptr<loop::Poller> poller_;
   events::Queue& events_;
-  std::mutex mu_;
-
-  // worker state (read by JS under mu_)
-  std::shared_ptr<const Snapshot> snap_;
-  std::unique_ptr<balance::Algorithm> algo_;
-  std::string algoName_;
-  std::vector<balance::ServerRuntime> rt_;  // regular servers
-  balance::ServerRuntime emergencyRt_, abuseRt_;
-  balance::ClientTable clients_{2048};
-  uint64_t accepted_ = 0, refused_ = 0;
-  int current_ = 0;  // Stats::current: the regular server chosen most recently
+  std::shared_ptr<const balance::View> view_;  // what this worker runs on, this turn
+  uint64_t viewVersion_ = 0;                   // pool_.version() when view_ was taken
+  const Snapshot* snap_ = nullptr;             // view_->snap
   int64_t nowMs_ = 0;
 
  private:
   void run();
-  void applyPending();
+  void takeHandovers();
 
   std::thread thread_;
   loop::Wakeup wakeup_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
   bool started_ = false;
 
-  // state handed over by the JS thread, applied by the worker (under mu_)
-  std::shared_ptr<const Snapshot> nextSnap_;
+  // handed over by the JS thread (under handMu_)
+  std::mutex handMu_;
+  std::condition_variable handCv_;
   int nextListener_ = -1;
   bool hasNextListener_ = false;
-  std::vector<uint32_t> killList_;
+  struct Call {
+    const std::function<void()>* fn;
+    bool done;
+  };
+  std::vector<Call*> calls_;
 };
 
 }  // namespace pen

@@ -62,6 +62,7 @@ export const SettingsSchema = z.object({
   tcpFastclose: TcpFastclose,
   keepalive: z.boolean(),
   eventBackend: EventBackend, // -P = poll
+  workers: z.union([int(1, 256), z.literal('auto')]), // workers N|auto: data-plane threads (start-up only)
 
   foreground: z.boolean(), //   -f
   pidfile: z.string().nullable(), // -p
@@ -132,6 +133,7 @@ export const DEFAULTS: Settings = Object.freeze({
   tcpFastclose: 'off',
   keepalive: false,
   eventBackend: 'default',
+  workers: 1,
   foreground: false,
   pidfile: null,
   user: null,

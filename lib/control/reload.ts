@@ -20,7 +20,7 @@ type Key = keyof Settings;
 
 /** Settings a running pen cannot change: a reload that changes them says "restart". */
 export const STARTUP_ONLY: ReadonlySet<Key> = new Set<Key>([
-  'eventBackend', 'foreground', 'pidfile', 'user', 'chroot', 'exitEnabled', 'control',
+  'eventBackend', 'workers', 'foreground', 'pidfile', 'user', 'chroot', 'exitEnabled', 'control',
   'configFile', 'listenQueue',
 ]);
 

@@ -5,7 +5,8 @@ import { PenError } from '../errors.js';
 import { listenPort, parseListenSpec, type ListenSpec as ParsedListen } from '../config/listen-spec.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/debug.js';
-import { loadAddon, type NativeEngine, type NativeEvent, type ListenSpec } from './native.js';
+import { loadAddon, type NativeEngine, type NativeEvent, type ListenSpec, type SnapshotEndpoint } from './native.js';
+import { workersOf } from '../config/workers.js';
 
 /** Where access records go (lib/log/access.ts AccessLog). */
 export interface AccessSink {
@@ -13,7 +14,13 @@ export interface AccessSink {
   write(records: Buffer): void;
   noteDropped(count: number): void;
 }
-import { resolveEndpoint, toSnapshot } from './to-snapshot.js';
+import { resolveEndpoint, toSnapshot, type HostResolver } from './to-snapshot.js';
+
+/** What Engine.apply() is asked to do beyond pushing the settings. */
+export interface ApplyOptions {
+  /** Resolve every server name again (start-up does anyway; HUP asks for it). */
+  resolveNames?: boolean;
+}
 
 export class Engine {
   readonly native: NativeEngine;
@@ -23,6 +30,10 @@ export class Engine {
   access: AccessSink | null = null;
   /** The addon was built with libmaxminddb: country ACL entries can work. */
   readonly geoip: boolean;
+  /** Data-plane threads running now. */
+  workers = 1;
+  /** The last applied name and endpoint of each server slot ('0', ..., 'emergency', 'abuse'). */
+  private names = new Map<string, { host: string; ep: SnapshotEndpoint }>();
 
   /**
    * Loads the addon and starts the data-plane thread (nothing is listening yet). `udp` (-U)
@@ -35,10 +46,28 @@ export class Engine {
     this.native.onEvents((batch) => this.onEvents(batch));
   }
 
-  /** Validated settings -> snapshot -> data plane (takes effect at its next loop turn). */
-  async apply(settings: Settings): Promise<void> {
-    const snapshot = await toSnapshot(settings);
+  /**
+   * Validated settings -> snapshot -> data plane (takes effect at its next loop turn). A
+   * server's name is resolved when the server is new or its host changed (or with
+   * resolveNames); other servers keep the address they had, so a weight change neither waits
+   * for DNS nor fails because some other name stopped resolving. Before the first listen(),
+   * also sets the number of workers (`workers`, start-up only).
+   */
+  async apply(settings: Settings, opts: ApplyOptions = {}): Promise<void> {
+    const fresh = new Map<string, { host: string; ep: SnapshotEndpoint }>();
+    const resolve: HostResolver = async (host, slot) => {
+      const prev = this.names.get(slot);
+      const ep = !opts.resolveNames && prev?.host === host ? prev.ep : await resolveEndpoint(host, 0);
+      fresh.set(slot, { host, ep });
+      return ep;
+    };
+    const snapshot = await toSnapshot(settings, resolve);
     try {
+      const n = workersOf(settings);
+      if (this.listening === null && n !== this.workers) {
+        this.native.setWorkers(n);
+        this.workers = n;
+      }
       this.native.configure(snapshot);
     } catch (err) {
       // The TLS contexts and the GeoIP database are opened inside configure(): a bad file is
@@ -47,6 +76,7 @@ export class Engine {
       if (code === 'PEN_ERR_TLS' || code === 'PEN_ERR_GEOIP') throw new PenError(code, { detail: (err as Error).message });
       throw err;
     }
+    this.names = fresh;
   }
 
   /**
@@ -62,8 +92,9 @@ export class Engine {
       const info = this.native.listen(ls);
       this.listening = { path: parsed.kind === 'unix' ? parsed.path : null, port: info.port };
     } catch (err) {
-      const m = /^cannot listen on (.*?): (.*)$/.exec((err as Error).message);
-      throw new PenError('PEN_ERR_BIND', { address: m?.[1] ?? spec, reason: m?.[2] ?? (err as Error).message });
+      const e = err as Error & { code?: string; address?: string; reason?: string };
+      if (e.code !== 'PEN_ERR_BIND') throw err;
+      throw new PenError('PEN_ERR_BIND', { address: e.address ?? spec, reason: e.reason ?? e.message });
     }
   }
 

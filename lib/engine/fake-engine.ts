@@ -88,6 +88,13 @@ export class FakeEngine implements NativeEngine {
     this.eventHandler?.(batch);
   }
 
+  /** The last setWorkers() value. */
+  workers = 1;
+
+  setWorkers(workers: number): void {
+    this.workers = workers;
+  }
+
   close(): void {
     this.closed = true;
   }

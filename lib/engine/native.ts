@@ -180,7 +180,11 @@ export type NativeEvent =
 
 export interface NativeEngine {
   configure(snapshot: Snapshot): void;
-  /** Opens (or replaces) the listener synchronously; throws an Error naming the address on failure. */
+  /**
+   * Opens (or replaces) the listeners synchronously: one per worker, sharing the port with
+   * SO_REUSEPORT when there are several, after checking that no other process holds the port.
+   * Throws an Error with code PEN_ERR_BIND and the string properties `address` and `reason`.
+   */
   listen(spec: ListenSpec): ListenInfo;
   /** Blacklist server for seconds from now (0 clears it). */
   blacklist(server: number, seconds: number): void;
@@ -196,6 +200,12 @@ export interface NativeEngine {
    */
   close(): void;
   /**
+   * Replaces the data-plane threads by `workers` new ones (1..maxWorkers). Only before the
+   * first listen(): afterwards it throws an Error with code PEN_ERR_WORKERS. Server and client
+   * state (blacklists, tracking) stays.
+   */
+  setWorkers(workers: number): void;
+  /**
    * The ISO country code of an IPv4/IPv6 literal (country.iso_code, else
    * registered_country.iso_code) in the database of the last configure(); null when it is
    * unknown or no database is open. For control_acl, which the control plane checks.
@@ -206,24 +216,31 @@ export interface NativeEngine {
 /** The Engine methods as a runtime list (the conformance test compares it with the addon). */
 export const ENGINE_METHODS = [
   'configure', 'listen', 'blacklist', 'closeConnection', 'stats', 'connections', 'clients', 'onEvents', 'close',
-  'countryOf',
+  'countryOf', 'setWorkers',
 ] as const satisfies readonly (keyof NativeEngine)[];
 /** The module exports as a runtime list. */
 export const ADDON_EXPORTS = [
-  'abiVersion', 'algorithms', 'pollers', 'Engine', 'chroot', 'openDatagram', 'sendDatagrams', 'maxminddb',
+  'abiVersion', 'maxServers', 'maxWorkers', 'algorithms', 'pollers', 'Engine', 'chroot', 'openDatagram', 'sendDatagrams', 'maxminddb',
   '_decodeEcho',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
 export interface NativeAddon {
   abiVersion: number;
+  /** Regular server indices run 0..maxServers-1 (MAX_SERVERS in lib/control/commands/servers.ts). */
+  maxServers: number;
+  /** The most data-plane threads an Engine may run. */
+  maxWorkers: number;
   algorithms(): string[];
   pollers(): string[];
   /**
    * poller: the event mechanism (pollers()). udp: run the UDP data plane (-U) instead of the
    * TCP one; listen() then opens a bound UDP socket (the mode decides, not the ListenSpec),
    * "connections" are UDP flows (client address:port -> server) and conn_max bounds them.
+   * workers: data-plane threads (default 1), each with its own listener; the balancing state
+   * (server counts, blacklists, client table, conn_max) is one for the process. Connection
+   * numbers stay unique: slot s of worker i of n is connection s * n + i.
    */
-  Engine: new (options: { poller: string; udp?: boolean }) => NativeEngine;
+  Engine: new (options: { poller: string; udp?: boolean; workers?: number }) => NativeEngine;
   /** chroot(2) + chdir("/"); throws with errno text. */
   chroot(dir: string): void;
   /**

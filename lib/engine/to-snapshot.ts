@@ -1,6 +1,6 @@
 // Settings -> the plain-data Snapshot the data plane runs on. Host names are resolved here,
-// once (as Pen does at start-up and on `server N address`), so the data plane never blocks
-// on DNS.
+// through the caller's resolver (lib/engine/engine.ts resolves a server's name at start-up,
+// when its address changes, and on HUP, as Pen does), so the data plane never blocks on DNS.
 import dns from 'node:dns/promises';
 import net from 'node:net';
 
@@ -58,18 +58,27 @@ export async function resolveEndpoint(host: string, port: number): Promise<Snaps
   return { family, addr, path: '', port };
 }
 
-async function server(s: Server): Promise<SnapshotServer> {
-  const ep = await resolveEndpoint(s.host, s.port);
-  return { ...ep, maxc: s.maxc, hard: s.hard, weight: s.weight, prio: s.prio, acl: s.acl };
+/**
+ * Resolves the host of the server in `slot` ('0', '1', ..., 'emergency', 'abuse') to an
+ * endpoint (its port is ignored). Throws PenError PEN_ERR_RESOLVE.
+ */
+export type HostResolver = (host: string, slot: string) => Promise<SnapshotEndpoint>;
+
+/** Resolves every name afresh. */
+export const resolveAll: HostResolver = (host) => resolveEndpoint(host, 0);
+
+async function server(s: Server, slot: string, resolve: HostResolver): Promise<SnapshotServer> {
+  const ep = await resolve(s.host, slot);
+  return { ...ep, port: ep.family === FAMILY.unix ? 0 : s.port, maxc: s.maxc, hard: s.hard, weight: s.weight, prio: s.prio, acl: s.acl };
 }
 
-/** Builds the complete snapshot for settings (resolving every server address). */
-export async function toSnapshot(s: Settings): Promise<Snapshot> {
+/** Builds the complete snapshot for settings, resolving server names through `resolve`. */
+export async function toSnapshot(s: Settings, resolve: HostResolver = resolveAll): Promise<Snapshot> {
   return {
     abi: ABI_VERSION,
-    servers: await Promise.all(s.servers.map(server)),
-    emergency: s.emergency ? await server(s.emergency) : null,
-    abuse: s.abuse ? await server(s.abuse) : null,
+    servers: await Promise.all(s.servers.map((sv, i) => server(sv, String(i), resolve))),
+    emergency: s.emergency ? await server(s.emergency, 'emergency', resolve) : null,
+    abuse: s.abuse ? await server(s.abuse, 'abuse', resolve) : null,
     algorithm: algorithmOf(s),
     track: !s.roundrobin,
     hashPort: s.roundrobin && s.hash,

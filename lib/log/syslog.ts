@@ -32,7 +32,7 @@ export function syslogMessage(ident: string, pid: number, level: number, message
 }
 
 /**
- * A logger sending messages at or below `level` to syslog as `ident`. Throws PEN_ERR_SYSLOG
+ * A logger sending messages at or below `level` to syslog as `ident`. Throws PEN_ERR_DATAGRAM
  * (naming the socket) when the socket cannot be opened.
  */
 export function syslogLogger(ident: string, level: number, socketPath = syslogSocketPath()): Logger {

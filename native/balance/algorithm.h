@@ -1,6 +1,8 @@
 // The selection algorithm interface: an initial choice for a client without a remembered
 // server, and the next choice on failover. One file per algorithm, one row per algorithm in
 // registry.cc, one row in lib/config/algorithms.ts (kept equal by a conformance test).
+// Threads: pick() is called by every worker at once (an algorithm's own state, such as a
+// cursor, is atomic); rebuiltFor() by the JS thread (balance/pool.h).
 #pragma once
 #include <memory>
 #include <string>
@@ -14,7 +16,7 @@ namespace pen::balance {
 
 struct PickContext {
   const Snapshot& snap;
-  const std::vector<ServerRuntime>& rt;  // same size as snap.servers
+  const ServerTable& states;  // covers every index of snap.servers
   const net::AddrKey& client;
   int clientPort = 0;                     // host order
   int64_t nowMs = 0;
@@ -25,7 +27,7 @@ struct PickContext {
   bool available(int i) const {
     const ServerConf& s = snap.servers[size_t(i)];
     if (!s.configured() || s.addr.disabled()) return false;
-    if (rt[size_t(i)].blacklisted(nowMs, snap.blacklistSec)) return false;
+    if (states.at(i)->blacklisted(nowMs, snap.blacklistSec)) return false;
     return !(tried && (*tried)[size_t(i)]);
   }
   int size() const { return int(snap.servers.size()); }
@@ -45,6 +47,13 @@ class Algorithm {
   virtual ~Algorithm() = default;
   /* Returns a server index or kNone. Same inputs (and internal cursor) -> same answer. */
   virtual int pick(const PickContext& ctx) = 0;
+  /* The algorithm to use with snap, about to be published: nullptr keeps this one (nothing
+     is derived from the server list). One with derived tables (Maglev) returns a new
+     instance built for snap; this one stays valid for workers still on the old snapshot. */
+  virtual std::shared_ptr<Algorithm> rebuiltFor(const Snapshot& snap) const {
+    (void)snap;
+    return nullptr;
+  }
 };
 
 struct AlgorithmEntry {

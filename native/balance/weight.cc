@@ -21,7 +21,7 @@ class Weight final : public Algorithm {
       int w = ctx.snap.servers[size_t(i)].weight;
       if (!anyWeight) w = 1;
       if (w <= 0) continue;
-      long long load = 256LL * ctx.rt[size_t(i)].conn / w;
+      long long load = 256LL * ctx.states.at(i)->conn.load(std::memory_order_relaxed) / w;
       if (load < bestLoad) {
         bestLoad = load;
         best = i;

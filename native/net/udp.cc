@@ -30,7 +30,7 @@ bool isWildcard(const Addr& addr) {
   return false;
 }
 
-int openUdpListener(const Addr& addr, std::string& err) {
+int openUdpListener(const Addr& addr, bool reusePort, std::string& err) {
   if (addr.family() != AF_INET && addr.family() != AF_INET6) {
     err = "UDP mode needs an IPv4 or IPv6 address";
     return -1;
@@ -40,9 +40,14 @@ int openUdpListener(const Addr& addr, std::string& err) {
     err = std::string("socket: ") + strerror(errno);
     return -1;
   }
-  // No SO_REUSEADDR/SO_REUSEPORT: for UDP they would let a second socket share the port
-  // silently; a busy port must be an error ("address in use").
+  // No SO_REUSEADDR: for UDP it would let a second socket share the port silently; a busy
+  // port must be an error ("address in use"). SO_REUSEPORT only for pen's own workers.
   int one = 1;
+#ifdef SO_REUSEPORT
+  if (reusePort) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+#else
+  (void)reusePort;
+#endif
 #ifdef SO_RCVBUFFORCE
   bigBuffer(fd, SO_RCVBUF, SO_RCVBUFFORCE);
   bigBuffer(fd, SO_SNDBUF, SO_SNDBUFFORCE);

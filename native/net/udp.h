@@ -14,8 +14,10 @@ bool isWildcard(const Addr& addr);
    wildcard also takes IPv4 clients). Asks for large kernel buffers so that bursts queue
    instead of being dropped, and, on a wildcard address, for each datagram's destination
    address (IP_PKTINFO / IPV6_RECVPKTINFO) so replies can leave from it.
-   Returns the fd, or -1 with err = "what failed: strerror". Unix paths are refused. */
-int openUdpListener(const Addr& addr, std::string& err);
+   reusePort: SO_REUSEPORT, so that several workers share the port (net/listen.cc
+   openListeners() probes the port first). Returns the fd, or -1 with err = "what failed:
+   strerror". Unix paths are refused. */
+int openUdpListener(const Addr& addr, bool reusePort, std::string& err);
 
 /* Opens a non-blocking, close-on-exec UDP socket connected to addr, so that the kernel
    delivers only that server's datagrams to it and reports ICMP errors (port unreachable

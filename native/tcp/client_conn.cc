@@ -1,7 +1,7 @@
 // The Engine's side of connections with a ClientIo (tcp/client_io.h): creating it at accept,
 // driving the TLS handshake while the backend connects, and the client socket's events of a
-// TLS connection (whose reads may need writes and back). Worker thread, engine lock held.
-#include "engine.h"
+// TLS connection (whose reads may need writes and back). Worker thread.
+#include "tcp/engine.h"
 #include "tcp/client_io.h"
 
 namespace pen {
@@ -11,7 +11,7 @@ using tcp::Conn;
 /* At accept, before the server is chosen: false when out of memory. A TLS handshake gets
    its deadline now; it starts only once the client is admitted (kickClientIo). */
 bool Engine::startClientIo(Conn& c) {
-  if (!tcp::openClientIo(c, *snap_)) return false;
+  if (!tcp::openClientIo(c, *snap_, view_->tls)) return false;
   if (c.io->ssl)
     timers_.add(nowMs_ + tcp::handshakeTimeoutMs(*snap_), loop::token::make(c.gen, c.id, tcp::kTimerHandshake));
   return true;

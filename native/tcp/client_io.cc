@@ -329,10 +329,10 @@ Io pumpDown(Conn& c, RelayEnv& env, int& err) {
 
 }  // namespace
 
-bool openClientIo(Conn& c, const Snapshot& snap) {
+bool openClientIo(Conn& c, const Snapshot& snap, const std::shared_ptr<const tls::Server>& tlsServer) {
   auto* io = new (std::nothrow) ClientIo;
   if (!io) return false;
-  if (snap.hasTls && snap.tlsServer) {
+  if (snap.hasTls && tlsServer) {
     // OpenSSL writes each record (and each handshake flight part) with its own write(): with
     // Nagle on, the second one waits for the client's ACK. A TLS client socket never wants
     // that delay, whatever tcp_nodelay says (Pen's setting stays for plain connections).
@@ -340,7 +340,7 @@ bool openClientIo(Conn& c, const Snapshot& snap) {
       int one = 1;
       setsockopt(c.cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    io->tls = snap.tlsServer;
+    io->tls = tlsServer;
     io->ssl = io->tls->newSession(c.cfd);
     if (!io->ssl) {
       ERR_clear_error();

@@ -29,9 +29,6 @@ typedef struct ssl_st SSL;
 
 namespace pen::tcp {
 
-/* The Engine timer kind of the handshake deadline (key = gen << 32 | id << 2 | kind). */
-constexpr uint64_t kTimerHandshake = 3;
-
 /* How long a client may take to complete its TLS handshake (at least -t). */
 inline int64_t handshakeTimeoutMs(const Snapshot& s) { return s.timeoutMs > 10000 ? s.timeoutMs : 10000; }
 
@@ -53,9 +50,10 @@ struct ClientIo {
   std::string error;                 // what the last kError was about, for the close line
 };
 
-/* Gives c (a new client socket) its ClientIo: a TLS session when snap has TLS, the HTTP
-   rewriter when snap.http. Returns false when out of memory (c.io stays null). */
-bool openClientIo(Conn& c, const Snapshot& snap);
+/* Gives c (a new client socket) its ClientIo: a TLS session from tlsServer (the contexts
+   published with snap; null without TLS), the HTTP rewriter when snap.http. Returns false
+   when out of memory (c.io stays null). */
+bool openClientIo(Conn& c, const Snapshot& snap, const std::shared_ptr<const tls::Server>& tlsServer);
 
 /* Frees c.io before the sockets are closed: sends close_notify first (best effort, never
    blocking) when the session is healthy and none went out yet. */

@@ -5,13 +5,17 @@
 #include <vector>
 
 #include "acl/acl.h"
-#include "balance/servers.h"
+#include "balance/pool.h"
 #include "log/capture.h"
 #include "net/addr.h"
 
 namespace pen::tcp {
 
 struct ClientIo;  // tcp/client_io.h: TLS and/or HTTP rewriting on the client side
+
+/* Timer kinds of a connection (loop/token.h: the kind field of a timer key); kTimerResume
+   is the Engine's own (accepting again after a descriptor shortage). */
+enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1, kTimerResume = 2, kTimerHandshake = 3 };
 
 /* Pen's connection state bits (penctl `connection N`). */
 enum : uint8_t { kConnecting = 1, kConnected = 2, kClosedUp = 4, kClosedDown = 8 };
@@ -41,17 +45,14 @@ struct Conn {
   uint8_t muted = 0;  // bit per side (1 = client, 2 = backend): registered but no longer
                       // wanted; deregistered when it next fires (often closed before that)
   uint8_t state = 0;
-  int server = balance::kNone;
-  int initial = balance::kNone;
-  bool holdsServer = false;  // counted in the server's conn
   bool waitingFd = false;    // accepted, waiting for a descriptor to connect upstream
+  bool holdsPending = false; // counted in the pool's connects in progress
   net::Addr client;
-  acl::ClientCountry country;  // looked up once, when a list with a country entry is checked
+  balance::Selection sel;    // the server choice: sel.server is the server connected to
   Dir up;    // client -> server
   Dir down;  // server -> client
   int64_t lastActiveMs = 0;
   int64_t connectStartMs = 0;
-  std::vector<uint8_t> tried;  // allocated on the first failover only
   bool logged = false;         // an access record was made (or considered) for this connection
   uint64_t loggedDown = 0;     // down.bytes at that time: more means a new turn of the exchange
   const char* action = "";     // what was being attempted, for log lines

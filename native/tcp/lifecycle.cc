@@ -1,27 +1,22 @@
 // One TCP connection from accept to close: server selection with failover
 // (spec/selection.md §3-5), the non-blocking connect, the relay in both directions with
-// half-close, and the close. Engine members; worker thread only, engine lock held.
+// half-close, and the close. Engine members; worker thread only.
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "engine.h"
+#include "net/errors.h"
+#include "tcp/engine.h"
 #include "net/socket.h"
 #include "tcp/client_io.h"
 
 namespace pen {
 
 using balance::kAbuse;
-using balance::kEmergency;
 using balance::kNone;
 using tcp::Conn;
-
-namespace {
-enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1 };
-bool regular(int s) { return s >= 0; }
-}  // namespace
 
 uint64_t Engine::token(const Conn& c, int side) const {
   return loop::token::make(c.gen, c.id, side);
@@ -39,126 +34,93 @@ Conn* Engine::allocConn() {
     c->id = uint32_t(slots_.size() - 1);
   }
   uint32_t id = c->id, gen = c->gen;
-  std::vector<uint8_t> tried = std::move(c->tried);
+  std::vector<uint8_t> tried = std::move(c->sel.tried);
   *c = Conn{};
   c->id = id;
   c->gen = gen;
-  c->tried = std::move(tried);
-  c->tried.clear();
+  c->sel.tried = std::move(tried);
+  c->sel.tried.clear();
   c->used = true;
   return c;
 }
 
+/* A client accepted into a connection slot already reserved in the pool (acceptBatch). */
 void Engine::openConn(int fd, const net::Addr& peer) {
   Conn* c = allocConn();
   if (!c) {
     close(fd);
-    refused_++;
+    pool_.releaseConn();
+    pool_.refused.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  active_++;
   c->cfd = fd;
   c->client = peer;
   c->lastActiveMs = nowMs_;
   c->action = "choosing a server";
   if ((snap_->http || snap_->hasTls) && !startClientIo(*c)) {  // TLS / -H: tcp/client_conn.cc
-    refused_++;
+    pool_.refused.fetch_add(1, std::memory_order_relaxed);
     closeConn(*c, "out of memory for the TLS/HTTP state");
     return;
   }
-  int ci = clients_.touch(peer, nowMs_, snap_->trackingSec);
-  int remembered = clients_.at(ci).server;
-  int first;
-  if (!acl::permits(snap_->acls[size_t(snap_->clientAcl)], clients_.at(ci).key, snap_->geo.get(), c->country)) {
-    // Denied: the abuse server if there is one, else closed -- never the emergency server
-    // (Pen sends denied clients there when -e is set and -B is not, quirk 20).
-    c->initial = kAbuse;
-    if (!snap_->hasAbuse || tryServer(*c, kAbuse) != Try::kStarted) {
-      if (!c->used) return;
-      refused_++;
-      closeConn(*c, "denied by client_acl");
-    }
-    if (c->io) kickClientIo(*c);
+  if (!pool_.begin(c->sel, *view_, peer, nowMs_)) {
+    pool_.refused.fetch_add(1, std::memory_order_relaxed);
+    closeConn(*c, "denied by client_acl");
     return;
-  } else if (snap_->track && regular(remembered) && size_t(remembered) < snap_->servers.size()) {
-    first = remembered;
-  } else {
-    balance::PickContext ctx{*snap_, rt_, clients_.at(ci).key, peer.port(), nowMs_};
-    first = algo_->pick(ctx);
   }
-  c->initial = first;
-  chooseAndConnect(*c, first);
-  if (c->io) kickClientIo(*c);  // the TLS handshake runs while the backend connects
+  connectNext(*c);
+  if (c->used && c->io) kickClientIo(*c);  // the TLS handshake runs while the backend connects
 }
 
-/* Tries server `first`, then fails over as the algorithm says, then the emergency server.
-   On return the connection is connecting, connected, or closed. */
-void Engine::chooseAndConnect(Conn& c, int first) {
-  int s = first;
-  while (s != kNone) {
-    if (regular(s)) {
-      if (c.tried.size() < snap_->servers.size()) c.tried.resize(snap_->servers.size(), 0);
-      c.tried[size_t(s)] = 1;
+/* Connects c to the next server the pool offers, failing over on connects that fail at once;
+   on return the connection is connecting, connected, waiting for a descriptor, or closed. */
+void Engine::connectNext(Conn& c) {
+  for (;;) {
+    if (pool_.next(c.sel, *view_, nowMs_) == kNone) {
+      pool_.refused.fetch_add(1, std::memory_order_relaxed);
+      closeConn(c, c.sel.initial == kAbuse ? "denied by client_acl" : "no server available");
+      return;
     }
-    Try r = tryServer(c, s);
-    if (r == Try::kStarted || r == Try::kWaiting) return;
-    if (!c.used) return;  // closed for lack of resources
-    if (snap_->stubborn || !regular(s)) break;
-    net::AddrKey key = net::keyOf(c.client);
-    balance::PickContext ctx{*snap_, rt_, key, c.client.port(), nowMs_, &c.tried, s};
-    s = algo_->pick(ctx);
+    if (startConnect(c) != Try::kFailed || !c.used) return;
   }
-  if (!snap_->stubborn && snap_->hasEmergency && c.server != kEmergency && s != kEmergency) {
-    Try r = tryServer(c, kEmergency);
-    if (r == Try::kStarted || r == Try::kWaiting || !c.used) return;
-  }
-  refused_++;
-  closeConn(c, "no server available");
 }
 
-/* The connect-time checks (spec/selection.md §4) and the non-blocking connect.
-   Rejections for limits do not blacklist; a connect that fails at once does. */
-Engine::Try Engine::tryServer(Conn& c, int s) {
-  const ServerConf* sc = conf(s);
-  balance::ServerRuntime* rt = runtime(s);
-  if (!sc || !rt || !sc->configured() || sc->addr.disabled()) return Try::kRejected;
-  if (rt->blacklisted(nowMs_, snap_->blacklistSec)) return Try::kRejected;
-  net::AddrKey key = net::keyOf(c.client);
-  if (s != kAbuse && !acl::permits(snap_->acls[size_t(sc->acl)], key, snap_->geo.get(), c.country)) return Try::kRejected;
-  int ci = clients_.find(key);
-  if (sc->maxc > 0 && rt->conn >= sc->maxc) {
-    bool sticky = ci >= 0 && clients_.at(ci).server == s;
-    if (!(sticky && rt->conn < sc->hard)) return Try::kRejected;
-  }
+/* The non-blocking connect to c.sel.server (held: counted in its conn). kFailed: the
+   connect failed at once and the pool was told (the selection goes on). */
+Engine::Try Engine::startConnect(Conn& c) {
+  const ServerConf* sc = conf(c.sel.server);
   c.action = "connecting to the server";
   bool inProgress = false;
   int err = 0;
   int fd = net::startConnect(sc->addr, net::ConnectOptions{snap_->tcpNodelay, snap_->keepalive, snap_->hasSource ? &snap_->source : nullptr}, inProgress, err);
   if (fd < 0) {
-    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+    if (net::outOfDescriptors(err)) {
+      pool_.release(c.sel);
       waitForDescriptor(c, err);
       return Try::kWaiting;
     }
-    serverDown(s, err, "connect");
-    return Try::kRejected;
+    pool_.failed(c.sel, *view_, err, "connect", nowMs_);
+    return Try::kFailed;
   }
-  rt->conn++;
-  c.holdsServer = true;
-  c.server = s;
-  if (regular(s)) current_ = s;
   c.ufd = fd;
-  if (regular(s) && ci >= 0) clients_.at(ci).server = s;
   if (!inProgress) {
     connected(c, true);
     return Try::kStarted;
   }
   c.state = tcp::kConnecting;
-  pending_++;
+  setPending(c, true);
   c.connectStartMs = nowMs_;
   if (!c.io && offerWhileConnecting(c)) return Try::kStarted;
-  timers_.add(nowMs_ + snap_->timeoutMs, loop::token::make(c.gen, c.id, kTimerConnect));
+  timers_.add(nowMs_ + snap_->timeoutMs, loop::token::make(c.gen, c.id, tcp::kTimerConnect));
   setInterest(c, 1, loop::kWrite);
   return Try::kStarted;
+}
+
+/* Counts c in (or out of) the pool's connects in progress (pending_max). */
+void Engine::setPending(Conn& c, bool on) {
+  if (c.holdsPending == on) return;
+  c.holdsPending = on;
+  if (on) pool_.addPending();
+  else pool_.releasePending();
 }
 
 /* The connect is in progress (plain relay only): hands the backend what the client has
@@ -184,7 +146,7 @@ bool Engine::offerWhileConnecting(Conn& c) {
     return true;
   }
   takeLine(c);
-  if (balance::ServerRuntime* rt = runtime(c.server)) rt->sx += read;
+  if (balance::ServerState* st = state(c.sel.server)) st->addBytes(read, 0);
   if (r == tcp::Offer::kTaken) connected(c, false);
   return r != tcp::Offer::kNothing;
 }
@@ -199,7 +161,7 @@ void Engine::waitForDescriptor(Conn& c, int err) {
   } else {
     c.connectStartMs = nowMs_;
     fdWaiters_.push_back(uint64_t(c.gen) << 32 | c.id);
-    timers_.add(nowMs_ + snap_->timeoutMs, loop::token::make(c.gen, c.id, kTimerConnect));
+    timers_.add(nowMs_ + snap_->timeoutMs, loop::token::make(c.gen, c.id, tcp::kTimerConnect));
   }
   logFdShortage(std::string("backend socket: ") + strerror(err) + "; clients wait until descriptors free up");
   pauseAccepting();
@@ -214,49 +176,40 @@ void Engine::retryWaiting() {
     Conn& c = *slots_[id];
     if (!c.used || c.gen != gen || !c.waitingFd) continue;
     c.waitingFd = false;
-    c.tried.clear();
+    pool_.restart(c.sel, c.sel.initial);
     retrying_ = true;
-    chooseAndConnect(c, c.initial);
+    connectNext(c);
     retrying_ = false;
     if (c.used && c.waitingFd) fdFreed_ = false;  // still short: wait for the next free descriptor
   }
 }
 
 void Engine::connected(Conn& c, bool relayNow) {
-  if (c.state & tcp::kConnecting) pending_--;
+  setPending(c, false);
   c.state = tcp::kConnected;
   c.action = "relaying";
   c.lastActiveMs = nowMs_;
-  serverUp(c.server, "connect succeeded");
+  pool_.succeeded(c.sel.server, "connect succeeded");
   if (snap_->idleTimeoutSec > 0)
-    timers_.add(nowMs_ + snap_->idleTimeoutSec * 1000LL, loop::token::make(c.gen, c.id, kTimerIdle));
+    timers_.add(nowMs_ + snap_->idleTimeoutSec * 1000LL, loop::token::make(c.gen, c.id, tcp::kTimerIdle));
   // Most clients have spoken by now (a request waits in the socket): forward it at once
   // instead of waiting a loop turn for the poller to say so.
   if (relayNow) relay(c, true);
   if (c.used) afterIo(c);
 }
 
-/* An asynchronous connect failed (err) or timed out: blacklist the server and fail over. */
+/* An asynchronous connect failed (err) or timed out: the pool blacklists the server, and
+   the connection fails over as the pool says. */
 void Engine::connectFailed(Conn& c, int err) {
-  pending_--;
+  setPending(c, false);
   c.state = 0;
   if (c.umask) poller_->forget(c.ufd);
   c.umask = 0;
   c.muted &= uint8_t(~2u);
   close(c.ufd);
   c.ufd = -1;
-  releaseServer(c);
-  int failed = c.server;
-  serverDown(failed, err, "connect");
-  if (snap_->stubborn || !regular(failed)) {
-    refused_++;
-    closeConn(c, "connect failed");
-    return;
-  }
-  c.server = kNone;
-  net::AddrKey key = net::keyOf(c.client);
-  balance::PickContext ctx{*snap_, rt_, key, c.client.port(), nowMs_, &c.tried, failed};
-  chooseAndConnect(c, algo_->pick(ctx));
+  pool_.failed(c.sel, *view_, err, "connect", nowMs_);
+  connectNext(c);
 }
 
 void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
@@ -311,7 +264,10 @@ void Engine::relay(Conn& c, bool upward) {
     closeConn(c, c.io ? tcp::clientIoError(c, err) : strerror(err));
     return;
   }
-  if (balance::ServerRuntime* rt = runtime(c.server)) (upward ? rt->sx : rt->rx) += d.bytes - before;
+  if (balance::ServerState* st = state(c.sel.server)) {
+    uint64_t moved = d.bytes - before;
+    st->addBytes(upward ? moved : 0, upward ? 0 : moved);
+  }
   if (d.eof) {
     c.state |= upward ? tcp::kClosedDown : tcp::kClosedUp;
     const tcp::Dir& other = upward ? c.down : c.up;
@@ -335,7 +291,7 @@ void Engine::takeLine(Conn& c) {
   bool first = !c.logged;
   c.logged = true;
   c.loggedDown = c.down.bytes;
-  const ServerConf* sc = conf(c.server);
+  const ServerConf* sc = conf(c.sel.server);
   if (sc && (first || log::looksLikeRequest(env_.line))) events_.push(log::accessRecord(c.client, sc->addr, env_.line));
 }
 
@@ -388,17 +344,10 @@ void Engine::setInterest(Conn& c, int side, uint32_t mask) {
   cur = mask;
 }
 
-void Engine::releaseServer(Conn& c) {
-  if (!c.holdsServer) return;
-  c.holdsServer = false;
-  if (balance::ServerRuntime* rt = runtime(c.server))
-    if (rt->conn > 0) rt->conn--;
-}
-
 void Engine::closeConn(Conn& c, const char* why) {
   if (!c.used) return;
   if (snap_->debug >= 2)
-    log(2, "connection " + std::to_string(c.id) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
+    log(2, "connection " + std::to_string(globalId(c.id)) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
   if (c.io) tcp::closeClientIo(c);  // close_notify while the socket is still open
   for (int side = 0; side < 2; side++) {
     int fd = side ? c.ufd : c.cfd;
@@ -409,20 +358,16 @@ void Engine::closeConn(Conn& c, const char* why) {
   c.cfd = c.ufd = -1;
   c.cmask = c.umask = 0;
   c.muted = 0;
-  if (c.state & tcp::kConnecting) pending_--;
-  releaseServer(c);
-  int ci = clients_.find(net::keyOf(c.client));
-  if (ci >= 0) {
-    clients_.at(ci).sx += c.down.bytes;
-    clients_.at(ci).rx += c.up.bytes;
-  }
+  setPending(c, false);
+  pool_.release(c.sel);
+  pool_.clientBytes(c.sel.key, c.down.bytes, c.up.bytes);
   tcp::releaseDir(c.up, pipes_);
   tcp::releaseDir(c.down, pipes_);
   c.used = false;
   c.gen++;
   c.state = 0;
   freeSlots_.push_back(c.id);
-  active_--;
+  pool_.releaseConn();
   fdFreed_ = true;
   if (fdWaiters_.empty()) acceptPausedUntilMs_ = 0;  // a descriptor came free: take clients again
 }

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <unordered_map>
 
 #include "net/udp.h"
 #include "util/clock.h"
@@ -18,7 +19,8 @@ namespace token = loop::token;
 constexpr int64_t kDropReportMs = 1000;
 }  // namespace
 
-Balancer::Balancer(std::unique_ptr<loop::Poller> poller, events::Queue& events) : Worker(std::move(poller), events) {}
+Balancer::Balancer(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events)
+    : Worker(pool, index, count, std::move(poller), events) {}
 
 Balancer::~Balancer() { stop(); }
 
@@ -43,9 +45,7 @@ int Balancer::turn(const loop::Event* evs, int n) {
 }
 
 void Balancer::adoptSnapshot(const Snapshot&) {
-  // Runtime state survives a swap; a blacklist set before the first snapshot too.
-  if (rt_.size() < snap_->servers.size() || !snap_->servers.empty()) rt_.resize(snap_->servers.size());
-  while (flows_.size() > size_t(snap_->connMax)) evictOldest(nullptr, "evicted (conn_max lowered)");
+  while (flows_.size() > flowCap()) evictOldest(nullptr, "evicted (conn_max lowered)");
 }
 
 bool Balancer::inUse(uint32_t id) const { return flows_.at(id) != nullptr; }
@@ -62,11 +62,6 @@ void Balancer::closeAll() {
   }
 }
 
-void Balancer::countOpen(uint32_t& active, uint32_t& pending) const {
-  active = uint32_t(flows_.size());
-  pending = 0;
-}
-
 void Balancer::adoptListener(int fd) {
   if (listenFd_ >= 0) {
     flushReplies();
@@ -74,6 +69,7 @@ void Balancer::adoptListener(int fd) {
     close(listenFd_);
     listenFd_ = -1;
   }
+  if (fd < 0) return;
   net::Addr bound;
   bound.len = sizeof bound.ss;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound.ss), &bound.len) < 0) bound = net::Addr{};
@@ -117,49 +113,37 @@ void Balancer::reportDrops() {
   dropsReportedMs_ = nowMs_;
 }
 
-// ---- JS thread ----
+// ---- queries (worker thread, through Worker::call) ----
 
 /* Flows as connections: state 2 (connected); downfd is the listener, through which replies
    leave (Pen had a socket per client there); upfd is the flow's upstream socket. */
-std::vector<ConnInfo> Balancer::connections() {
-  std::lock_guard<std::mutex> g(mu_);
-  std::vector<ConnInfo> out;
+void Balancer::listConnections(std::vector<ConnInfo>& out) {
   for (const auto& f : flows_.slots()) {
     if (!f->used) continue;
     ConnInfo c{};
-    c.id = f->id;
+    c.id = globalId(f->id);
     c.state = 2;  // connected
     c.downfd = listenFd_;
     c.upfd = f->fd;
-    c.server = f->server;
-    c.initial = f->initial;
+    c.server = f->sel.server;
+    c.initial = f->sel.initial;
     c.client = f->client.host();
-    c.clientIndex = clients_.find(net::keyOf(f->client));
+    c.clientIndex = pool_.clientIndex(f->sel.key);
     out.push_back(std::move(c));
   }
-  return out;
 }
 
-std::vector<ClientInfo> Balancer::clients(int sinceSec) {
-  std::lock_guard<std::mutex> g(mu_);
-  std::vector<ClientInfo> out;
-  int64_t mono = util::monotonicMs();
-  double wall = util::wallMs();
-  // Bytes of open flows are added to their client here (closed flows added theirs at close).
-  const auto& entries = clients_.entries();
-  std::vector<std::pair<uint64_t, uint64_t>> live(entries.size());
+/* Bytes of open flows are added to their client here (closed flows added theirs at close). */
+void Balancer::addLiveClientBytes(std::vector<ClientInfo>& clients) {
+  std::unordered_map<std::string, size_t> at;
+  for (size_t i = 0; i < clients.size(); i++) at.emplace(clients[i].address, i);
   for (const auto& f : flows_.slots()) {
     if (!f->used) continue;
-    int ci = clients_.find(net::keyOf(f->client));
-    if (ci >= 0) live[size_t(ci)].first += f->down, live[size_t(ci)].second += f->up;
+    auto it = at.find(f->client.host());
+    if (it == at.end()) continue;
+    clients[it->second].sx += f->down;
+    clients[it->second].rx += f->up;
   }
-  for (size_t i = 0; i < entries.size(); i++) {
-    const auto& e = entries[i];
-    if (mono - e.lastSeenMs > int64_t(sinceSec) * 1000) continue;
-    out.push_back(ClientInfo{e.addr.host(), e.server, e.connects, e.sx + live[i].first, e.rx + live[i].second,
-                             wall - double(mono - e.lastSeenMs)});
-  }
-  return out;
 }
 
 }  // namespace pen::udp

@@ -14,8 +14,10 @@
 // on (failover, resending its last datagram); a flow whose server is blacklisted, disabled
 // or removed moves on its next datagram (unless stubborn).
 //
-// Threads: the worker thread, its loop and lock are the Worker's (worker.h); only the worker
-// touches the flows and their sockets.
+// Threads: the worker thread and its loop are the Worker's (worker.h); only the worker
+// touches the flows and their sockets. With several workers each has its own listener
+// (SO_REUSEPORT: the kernel keeps a client address:port on one worker) and its own flows,
+// conn_max / workers of them; server choice and client tracking are the pool's.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -33,13 +35,12 @@ constexpr int kDefaultIdleSec = 60;
 
 class Balancer final : public Worker {
  public:
-  /* poller: the mechanism to use; events: where records go (outlives the balancer). */
-  Balancer(std::unique_ptr<loop::Poller> poller, events::Queue& events);
+  /* As Worker's constructor. */
+  Balancer(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events);
   ~Balancer() override;
 
-  /* JS thread. */
-  std::vector<ConnInfo> connections() override;
-  std::vector<ClientInfo> clients(int sinceSec) override;
+  void listConnections(std::vector<ConnInfo>& out) override;
+  void addLiveClientBytes(std::vector<ClientInfo>& clients) override;
 
  private:
   // ---- balancer.cc: the Worker hooks, expiry ----
@@ -51,7 +52,6 @@ class Balancer final : public Worker {
   bool inUse(uint32_t id) const override;
   void closeSlot(uint32_t id, const char* why) override;
   void closeAll() override;
-  void countOpen(uint32_t& active, uint32_t& pending) const override;
   void expire();
   int nextTimeoutMs() const;
   int64_t idleMs() const;
@@ -59,13 +59,14 @@ class Balancer final : public Worker {
 
   // ---- select.cc: a flow from its first datagram to its close ----
   Flow* openFlow(const net::Addr& client, const FlowKey& key);
+  size_t flowCap() const;
   Flow* newFlow(const FlowKey& key, const net::Addr& client);
-  bool chooseAndConnect(Flow& f, int first);
-  enum class Try { kStarted, kRejected };
-  Try tryServer(Flow& f, int server);
+  bool connectNext(Flow& f);
+  bool openUpstream(Flow& f);
   bool mustMove(const Flow& f);
   bool reselect(Flow& f);
   bool failover(Flow& f, int err, bool resend);
+  void closeUpstream(Flow& f);
   void detach(Flow& f);
   void closeFlow(Flow& f, const char* why);
   bool evictOldest(const Flow* keep, const char* why);
@@ -79,7 +80,7 @@ class Balancer final : public Worker {
   void readUpstream(Flow& f);
   void flushReplies();
 
-  // worker state (read by JS under mu_)
+  // worker state
   FlowTable flows_;
   int listenFd_ = -1;
   int listenFamily_ = 0;

@@ -31,14 +31,11 @@ Flow* FlowTable::alloc(const FlowKey& key, const net::Addr& client) {
     f->id = uint32_t(slots_.size() - 1);
   }
   uint32_t id = f->id, gen = f->gen, epoch = f->stageEpoch;
-  std::vector<uint8_t> tried = std::move(f->tried);
   std::vector<char> last = std::move(f->last);
   *f = Flow{};
   f->id = id;
   f->gen = gen;
   f->stageEpoch = epoch;
-  f->tried = std::move(tried);
-  f->tried.clear();
   f->last = std::move(last);
   f->last.clear();
   f->used = true;

@@ -6,7 +6,7 @@
 // a flow and the table is full, the least recently active flow is evicted (Pen evicted the
 // most recently allocated one, quirk 5), so descriptors are bounded by cap + a few whatever
 // the number of clients. Idle flows expire (the balancer walks the LRU tail).
-// Thread: the balancer's worker only (JS reads under the balancer lock).
+// Thread: the balancer's worker only.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "acl/acl.h"
-#include "balance/servers.h"
+#include "balance/pool.h"
 #include "net/addr.h"
 
 namespace pen::udp {
@@ -49,18 +49,14 @@ struct Flow {
   uint32_t id = 0;
   uint32_t gen = 0;  // bumped on every reuse of the slot: stale poller events are dropped
   bool used = false;
-  int fd = -1;       // upstream socket (connected to `server`, registered for reading), or -1
-  int server = balance::kNone;
-  int initial = balance::kNone;
-  bool holdsServer = false;  // counted in the server's conn
+  int fd = -1;       // upstream socket (connected to sel.server, registered for reading), or -1
   FlowKey key;
   net::Addr client;
-  acl::ClientCountry country;  // looked up once, when a list with a country entry is checked
+  balance::Selection sel;  // the server choice: sel.server is the server fd is connected to
   net::Addr to;  // the server address `fd` is connected to (a changed address moves the flow)
   Local local;
   int64_t lastActiveMs = 0;  // last datagram either way (monotonic)
   uint64_t up = 0, down = 0;  // bytes client -> server, server -> client
-  std::vector<uint8_t> tried;  // servers tried by the current selection (failover)
   std::vector<char> last;      // last datagram sent upstream, when <= kResendMax
   const char* action = "";     // what was being attempted, for log lines
   bool noGso = false;          // the kernel refused a GSO send on this flow's socket

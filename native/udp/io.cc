@@ -61,7 +61,7 @@ void Balancer::route(int i) {
     dropped_++;
     return;
   } else if (snap_->accessLog) {  // one access record per flow, from its first datagram
-    if (const ServerConf* sc = conf(f->server)) {
+    if (const ServerConf* sc = conf(f->sel.server)) {
       log::Line line;
       log::capture(line, in_.buf(i), in_.hdr[size_t(i)].msg_len);
       events_.push(log::accessRecord(client, sc->addr, line));
@@ -126,7 +126,7 @@ void Balancer::sendUpstream(Flow& f, const int* slots, int n) {
       uint64_t bytes = 0;
       for (int i = from; i < done; i++) bytes += lens[i];
       f.up += bytes;
-      if (balance::ServerRuntime* rt = runtime(f.server)) rt->sx += bytes;
+      if (balance::ServerState* st = state(f.sel.server)) st->addBytes(bytes, 0);
       continue;
     }
     int e = errno;
@@ -141,7 +141,7 @@ void Balancer::sendUpstream(Flow& f, const int* slots, int n) {
       f.noGso = true;  // e.g. a path MTU below the segment size: one datagram per message
       continue;
     }
-    if (snap_->debug >= 2) log(2, "sending to server " + std::to_string(f.server) + ": " + strerror(e));
+    if (snap_->debug >= 2) log(2, "sending to " + balance::Pool::describe(*snap_, f.sel.server) + ": " + strerror(e));
     dropped_ += uint64_t(upCount_[0]);  // these cannot be sent (e.g. EMSGSIZE): skip them
     done += upCount_[0];
   }
@@ -186,11 +186,11 @@ void Balancer::readUpstream(Flow& f) {
     }
     outCount_ += n;
     f.down += bytes;
-    if (balance::ServerRuntime* rt = runtime(f.server)) rt->rx += bytes;
+    if (balance::ServerState* st = state(f.sel.server)) st->addBytes(0, bytes);
     if (n > 0) {
       f.lastActiveMs = nowMs_;
       flows_.touch(f);
-      serverUp(f.server, "a reply was received");
+      pool_.succeeded(f.sel.server, "a reply was received");
     }
     if (n < room) return;
   }

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 
 import { ALGORITHMS } from '../../lib/config/algorithms.js';
 import { defaultSettings } from '../../lib/config/settings.js';
+import { MAX_WORKERS } from '../../lib/config/workers.js';
+import { MAX_SERVERS } from '../../lib/control/commands/servers.js';
 import { ABI_VERSION, ADDON_EXPORTS, ENGINE_METHODS, loadAddon } from '../../lib/engine/native.js';
 import { toSnapshot } from '../../lib/engine/to-snapshot.js';
 
@@ -18,6 +20,11 @@ test('addon exports exactly the members of NativeAddon', () => {
 test('Engine has exactly the methods of NativeEngine', () => {
   const names = Object.getOwnPropertyNames(addon.Engine.prototype).filter((n) => n !== 'constructor');
   assert.deepEqual(names.sort(), [...ENGINE_METHODS].sort());
+});
+
+test('the addon\'s limits equal the control plane\'s', () => {
+  assert.equal(addon.maxServers, MAX_SERVERS);
+  assert.equal(addon.maxWorkers, MAX_WORKERS);
 });
 
 test('the C++ algorithm registry equals lib/config/algorithms.ts', () => {

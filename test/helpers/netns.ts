@@ -16,9 +16,9 @@ export function netnsUnavailable(): string | null {
   return null;
 }
 
-/** build-tests/pen_dsr_forward (built by scripts/run-tests.js), or null when absent. */
+/** build/native-tests/pen_dsr_forward (built by scripts/run-tests.js), or null when absent. */
 export function dsrForwarderBin(): string | null {
-  const p = fileURLToPath(new URL('../../../build-tests/pen_dsr_forward', import.meta.url));
+  const p = fileURLToPath(new URL('../../../build/native-tests/pen_dsr_forward', import.meta.url));
   return fs.existsSync(p) ? p : null;
 }
 

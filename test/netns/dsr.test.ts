@@ -1,7 +1,7 @@
 // Direct Server Return and tarpit on a real layer-2 segment made of network namespaces
 // (root only): a client, the host running the DSR plane, and two backends with the VIP on
 // their loopback (arp_ignore=1, arp_announce=2). Until pen's control plane drives the DSR
-// plane, the plane runs as build-tests/pen_dsr_forward (test/netns/dsr_forward.cc), whose
+// plane, the plane runs as build/native-tests/pen_dsr_forward (test/netns/dsr_forward.cc), whose
 // chooser stands in for the balancing pool (Pen's DSR hash over the client address).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { dsrForwarderBin, Lan, netnsUnavailable, waitLine } from '../helpers/netns.js';
 
-const skip = netnsUnavailable() ?? (dsrForwarderBin() ? false : 'build-tests/pen_dsr_forward is not built (scripts/run-tests.js builds it)');
+const skip = netnsUnavailable() ?? (dsrForwarderBin() ? false : 'build/native-tests/pen_dsr_forward is not built (scripts/run-tests.js builds it)');
 const RAW_SYN = fileURLToPath(new URL('../../../test/netns/raw_syn.py', import.meta.url));
 
 interface Forwarder {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERRORS, PenError, formatError, isPenError, type PenErrorCode } from '../../lib/errors.js';
@@ -55,7 +55,8 @@ test('resolve error keeps Pen\'s wording', () => {
 
 test('exit codes: invocation errors 2, system errors 1', () => {
   const two: PenErrorCode[] = ['PEN_ERR_USAGE', 'PEN_ERR_UNSUPPORTED', 'PEN_ERR_RANGE',
-    'PEN_ERR_SERVER_SPEC', 'PEN_ERR_LISTEN_SPEC', 'PEN_ERR_CONFIG', 'PEN_ERR_TLS', 'PEN_ERR_GEOIP'];
+    'PEN_ERR_SERVER_SPEC', 'PEN_ERR_LISTEN_SPEC', 'PEN_ERR_CONFIG', 'PEN_ERR_TLS', 'PEN_ERR_GEOIP',
+    'PEN_ERR_POLLER', 'PEN_ERR_WORKERS'];
   for (const code of Object.keys(ERRORS) as PenErrorCode[]) {
     assert.equal(ERRORS[code].exitCode, two.includes(code) ? 2 : 1, code);
     assert.match(code, /^PEN_ERR_[A-Z_]+$/);
@@ -65,4 +66,18 @@ test('exit codes: invocation errors 2, system errors 1', () => {
 test('every code is documented in man/pen.1', () => {
   const man = readFileSync(join(repoRoot(), 'man', 'pen.1'), 'utf8');
   for (const code of Object.keys(ERRORS)) assert.ok(man.includes(code), `${code} missing from man/pen.1`);
+});
+
+test('every PEN_ERR_ code raised in lib/ or native/ has its row in lib/errors.ts', () => {
+  const seen = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|cc|h)$/.test(e.name)) for (const m of readFileSync(p, 'utf8').matchAll(/PEN_ERR_[A-Z_]*[A-Z]/g)) seen.add(m[0]);
+    }
+  };
+  walk(join(repoRoot(), 'lib'));
+  walk(join(repoRoot(), 'native'));
+  for (const code of seen) assert.ok(code in ERRORS, `${code} has no row in lib/errors.ts`);
 });

@@ -2,8 +2,20 @@
 import { z } from '../../config/zod.js';
 import { parseListenSpec } from '../../config/listen-spec.js';
 import { command, helpText, type Command } from '../command.js';
-import { none, word, words } from '../args.js';
+import { MAX_WORKERS, workersOf } from '../../config/workers.js';
+import { none, wholeNumber, word, words } from '../args.js';
 import { commandError, fail } from '../reply.js';
+
+/** Schema: `auto`, or a number of workers. */
+const workerCount = z.string().transform((s, c) => {
+  if (s === 'auto') return 'auto' as const;
+  try {
+    return wholeNumber(s, 'the number of workers', 1, MAX_WORKERS);
+  } catch (e) {
+    c.addIssue({ code: 'custom', message: `${(e as Error).message} (or auto)` });
+    return z.NEVER;
+  }
+});
 
 /** Event backends the data plane may offer; `select` is in unsupported.ts. */
 const POLLERS = ['epoll', 'kqueue', 'poll'] as const;
@@ -49,6 +61,20 @@ export const commands: Command[] = [
     // One entry writes the choice for all three.
     render: i === 0 ? (s) => (s.eventBackend === 'default' ? [] : [s.eventBackend]) : undefined,
   })),
+  command({
+    name: ['workers'],
+    help: 'workers [N|auto]: show or set the number of data-plane threads (auto: one per CPU; start-up only: -O or the -F file)',
+    args: z.tuple([workerCount.optional()]),
+    run: async (ctx, [n], call) => {
+      if (n === undefined) return `${workersOf(ctx.settings())}\n`;
+      if (n === ctx.settings().workers) return;
+      if (call.origin === 'socket') {
+        throw commandError('the number of workers is set at start-up (-O or the -F file); restart pen to change it');
+      }
+      await ctx.update((d) => { d.workers = n; });
+    },
+    render: (s) => (s.workers === 1 ? [] : [`workers ${s.workers}`]),
+  }),
   command({
     name: ['help'], help: 'help [COMMAND]: list the commands, or describe one', args: words,
     run: (_ctx, name, call) => {

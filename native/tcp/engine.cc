@@ -1,5 +1,5 @@
 // The Worker hooks, the listener, timers and the JS-facing queries of the Engine (see engine.h).
-#include "engine.h"
+#include "tcp/engine.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/errors.h"
 #include "net/socket.h"
 #include "tcp/client_io.h"
 #include "util/clock.h"
@@ -17,14 +18,14 @@ namespace pen {
 
 namespace {
 namespace token = loop::token;
-// Poller token kinds (with token::kListener, token::kWake) and timer kinds.
+// Poller token kinds (with token::kListener, token::kWake); timer kinds are tcp/conn.h's.
 enum : uint64_t { kSideClient = 0, kSideServer = 1 };
-enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1, kTimerResume = 2 };  // 3: tcp::kTimerHandshake
 constexpr int kAcceptPauseMs = 100;
 constexpr uint32_t kScratch = 65536;
 }  // namespace
 
-Engine::Engine(std::unique_ptr<loop::Poller> poller, events::Queue& events) : Worker(std::move(poller), events) {
+Engine::Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events)
+    : Worker(pool, index, count, std::move(poller), events) {
   scratch_.resize(kScratch);
   env_ = tcp::RelayEnv{scratch_.data(), kScratch, &pipes_};
 }
@@ -62,11 +63,10 @@ int Engine::turn(const loop::Event* evs, int n) {
 }
 
 void Engine::adoptSnapshot(const Snapshot& prev) {
-  rt_.resize(snap_->servers.size());
   env_.dump = snap_->debug >= 3 ? (snap_->ascii ? 2 : 1) : 0;
   if (prev.idleTimeoutSec == 0 && snap_->idleTimeoutSec > 0)
     for (auto& c : slots_)
-      if (c->used) timers_.add(c->lastActiveMs + snap_->idleTimeoutSec * 1000LL, token::make(c->gen, c->id, kTimerIdle));
+      if (c->used) timers_.add(c->lastActiveMs + snap_->idleTimeoutSec * 1000LL, token::make(c->gen, c->id, tcp::kTimerIdle));
 }
 
 void Engine::adoptListener(int fd) {
@@ -92,18 +92,12 @@ void Engine::closeAll() {
   }
 }
 
-void Engine::countOpen(uint32_t& active, uint32_t& pending) const {
-  active = active_;
-  pending = pending_;
-}
-
 /* The listener is read-armed only while a client could be taken on: below the connection
-   limit (-x), below pending_max, and not backing off after running out of descriptors.
-   Otherwise clients wait in the kernel's backlog (-q) and none is lost. */
+   limit (-x) and pending_max of the whole process, and not backing off after running out of
+   descriptors. Otherwise clients wait in the kernel's backlog (-q) and none is lost. */
 void Engine::armListener() {
   if (listenFd_ < 0) return;
-  bool want = active_ < uint32_t(snap_->connMax) && pending_ < uint32_t(snap_->pendingMax) &&
-              nowMs_ >= acceptPausedUntilMs_ && fdWaiters_.empty();
+  bool want = nowMs_ >= acceptPausedUntilMs_ && fdWaiters_.empty() && pool_.mayAccept(snap_->connMax, snap_->pendingMax);
   uint32_t mask = want ? uint32_t(loop::kRead) : 0u;
   if (mask == listenMask_) return;
   if (mask) {
@@ -116,15 +110,16 @@ void Engine::armListener() {
 
 void Engine::acceptBatch() {
   for (int i = 0; i < snap_->multiAccept; i++) {
-    if (active_ >= uint32_t(snap_->connMax) || pending_ >= uint32_t(snap_->pendingMax)) return;
+    if (!pool_.mayAccept(snap_->connMax, snap_->pendingMax) || !pool_.reserveConn(snap_->connMax)) return;
     net::Addr peer;
     peer.len = sizeof peer.ss;
     int fd = accept4(listenFd_, reinterpret_cast<sockaddr*>(&peer.ss), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       int e = errno;
+      pool_.releaseConn();
       if (e == EAGAIN || e == EWOULDBLOCK) return;
       if (e == EINTR || e == ECONNABORTED || e == EPROTO) continue;
-      if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+      if (net::outOfDescriptors(e)) {
         // Out of descriptors: leave new clients in the backlog and retry shortly (or as soon
         // as a connection closes); never spin, never exit.
         pauseAccepting();
@@ -134,7 +129,7 @@ void Engine::acceptBatch() {
       log(0, std::string("accept: ") + strerror(e));
       return;
     }
-    accepted_++;
+    pool_.accepted.fetch_add(1, std::memory_order_relaxed);
     openConn(fd, peer);
   }
 }
@@ -148,12 +143,12 @@ void Engine::logFdShortage(const std::string& text) {
 
 void Engine::pauseAccepting() {
   acceptPausedUntilMs_ = nowMs_ + kAcceptPauseMs;
-  timers_.add(acceptPausedUntilMs_, kTimerResume);
+  timers_.add(acceptPausedUntilMs_, tcp::kTimerResume);
 }
 
 void Engine::onTimer(uint64_t key) {
   uint64_t kind = token::kind(key);
-  if (kind == kTimerResume) {  // retryWaiting() and armListener() run right after the timers
+  if (kind == tcp::kTimerResume) {  // retryWaiting() and armListener() run right after the timers
     fdFreed_ = true;
     if (!fdWaiters_.empty()) pauseAccepting();
     return;
@@ -162,15 +157,15 @@ void Engine::onTimer(uint64_t key) {
   if (id >= slots_.size()) return;
   tcp::Conn& c = *slots_[id];
   if (!c.used || c.gen != token::gen(key)) return;
-  if (kind == kTimerConnect) {
+  if (kind == tcp::kTimerConnect) {
     if (nowMs_ - c.connectStartMs < snap_->timeoutMs) return;
     if (c.state & tcp::kConnecting) {
       connectFailed(c, ETIMEDOUT);
     } else if (c.waitingFd) {
-      refused_++;
+      pool_.refused.fetch_add(1, std::memory_order_relaxed);
       closeConn(c, "no descriptor for the backend connection in time");
     }
-  } else if (kind == kTimerIdle) {
+  } else if (kind == tcp::kTimerIdle) {
     int64_t idle = snap_->idleTimeoutSec * 1000LL;
     if (idle <= 0 || !(c.state & tcp::kConnected)) return;
     if (nowMs_ - c.lastActiveMs >= idle) closeConn(c, "idle timeout");
@@ -180,29 +175,14 @@ void Engine::onTimer(uint64_t key) {
   }
 }
 
-// ---- JS thread ----
+// ---- queries (worker thread, through Worker::call) ----
 
-std::vector<ConnInfo> Engine::connections() {
-  std::lock_guard<std::mutex> g(mu_);
-  std::vector<ConnInfo> out;
+void Engine::listConnections(std::vector<ConnInfo>& out) {
   for (const auto& c : slots_) {
     if (!c->used) continue;
-    out.push_back(ConnInfo{c->id, c->state, c->cfd, c->ufd, c->server, c->initial, c->client.host(),
-                           c->down.pending(), c->up.pending(), clients_.find(net::keyOf(c->client))});
+    out.push_back(ConnInfo{globalId(c->id), c->state, c->cfd, c->ufd, c->sel.server, c->sel.initial, c->client.host(),
+                           c->down.pending(), c->up.pending(), pool_.clientIndex(c->sel.key)});
   }
-  return out;
-}
-
-std::vector<ClientInfo> Engine::clients(int sinceSec) {
-  std::lock_guard<std::mutex> g(mu_);
-  std::vector<ClientInfo> out;
-  int64_t mono = util::monotonicMs();
-  double wall = util::wallMs();
-  for (const auto& e : clients_.entries()) {
-    if (mono - e.lastSeenMs > int64_t(sinceSec) * 1000) continue;
-    out.push_back(ClientInfo{e.addr.host(), e.server, e.connects, e.sx, e.rx, wall - double(mono - e.lastSeenMs)});
-  }
-  return out;
 }
 
 }  // namespace pen

@@ -1,5 +1,5 @@
-// The TCP data plane: on the Worker's thread and loop (worker.h), the listener, the
-// connection slots and their timers.
+// The TCP data plane: one worker's listener, connection slots and timers, on the Worker's
+// thread and loop (worker.h); every server choice is the pool's (balance/pool.h).
 //
 // Threads: as worker.h; only the worker touches the connections and their sockets.
 #pragma once
@@ -17,13 +17,11 @@ namespace pen {
 
 class Engine final : public Worker {
  public:
-  /* poller: the mechanism to use; events: where records go (outlives the engine). */
-  Engine(std::unique_ptr<loop::Poller> poller, events::Queue& events);
+  /* As Worker's constructor. */
+  Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events);
   ~Engine() override;
 
-  /* JS thread. */
-  std::vector<ConnInfo> connections() override;
-  std::vector<ClientInfo> clients(int sinceSec) override;
+  void listConnections(std::vector<ConnInfo>& out) override;
 
  private:
   // ---- engine.cc: the Worker hooks, the listener, timers ----
@@ -35,20 +33,20 @@ class Engine final : public Worker {
   bool inUse(uint32_t id) const override;
   void closeSlot(uint32_t id, const char* why) override;
   void closeAll() override;
-  void countOpen(uint32_t& active, uint32_t& pending) const override;
   void armListener();
   void acceptBatch();
   void onTimer(uint64_t key);
 
   // ---- tcp/lifecycle.cc: one connection from accept to close ----
   void openConn(int fd, const net::Addr& peer);
-  void chooseAndConnect(tcp::Conn& c, int first);
-  enum class Try { kStarted, kRejected, kWaiting };
+  void connectNext(tcp::Conn& c);
+  enum class Try { kStarted, kFailed, kWaiting };
   void waitForDescriptor(tcp::Conn& c, int err);
   void retryWaiting();
   void pauseAccepting();
   void logFdShortage(const std::string& text);
-  Try tryServer(tcp::Conn& c, int server);
+  Try startConnect(tcp::Conn& c);
+  void setPending(tcp::Conn& c, bool on);
   void connectFailed(tcp::Conn& c, int err);
   bool offerWhileConnecting(tcp::Conn& c);
   /* relayNow: forward what the client has sent at once (false when offerWhileConnecting did). */
@@ -60,7 +58,6 @@ class Engine final : public Worker {
   void updateInterest(tcp::Conn& c);
   void setInterest(tcp::Conn& c, int side, uint32_t mask);
   void closeConn(tcp::Conn& c, const char* why);
-  void releaseServer(tcp::Conn& c);
   tcp::Conn* allocConn();
   uint64_t token(const tcp::Conn& c, int side) const;
 
@@ -70,10 +67,9 @@ class Engine final : public Worker {
   void onClientIoEvent(tcp::Conn& c, uint32_t events);
   void onHandshakeTimer(tcp::Conn& c);
 
-  // worker state (read by JS under mu_)
+  // worker state
   std::vector<std::unique_ptr<tcp::Conn>> slots_;
   std::vector<uint32_t> freeSlots_;
-  uint32_t active_ = 0, pending_ = 0;
   int listenFd_ = -1;
   uint32_t listenMask_ = 0;
   int64_t acceptPausedUntilMs_ = 0;  // after EMFILE/ENFILE: keep the listener disarmed until then

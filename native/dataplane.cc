@@ -1,0 +1,168 @@
+// The data plane's JS-facing side: workers, listeners, snapshots with their files (see dataplane.h).
+#include "dataplane.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "loop/poller.h"
+#include "net/socket.h"
+#include "tcp/engine.h"
+#include "udp/balancer.h"
+#include "worker.h"
+
+namespace pen {
+
+DataPlane::DataPlane(const PlaneOptions& opts, events::Queue& events)
+    : events_(events), pool_(events), udp_(opts.udp), poller_(opts.poller) {
+  startWorkers(opts.workers);
+}
+
+void DataPlane::startWorkers(int n) {
+  n = std::clamp(n, 1, kMaxWorkers);
+  pool_.clearWakers();
+  for (int i = 0; i < n; i++) {
+    auto poller = loop::makePoller(poller_);
+    if (!poller) {
+      stop();
+      throw PlaneError("PEN_ERR_POLLER", "event backend '" + poller_ + "' is not available on this system");
+    }
+    if (udp_) workers_.push_back(std::make_unique<udp::Balancer>(pool_, i, n, std::move(poller), events_));
+    else workers_.push_back(std::make_unique<Engine>(pool_, i, n, std::move(poller), events_));
+    Worker* w = workers_.back().get();
+    pool_.onSlotFreed([w] { w->wake(); });
+  }
+  for (auto& w : workers_) {
+    std::string err;
+    if (!w->start(err)) {
+      stop();
+      throw PlaneError("PEN_ERR_ENGINE", "cannot start the data plane: " + err);
+    }
+  }
+}
+
+void DataPlane::setWorkers(int n) {
+  if (n == workers()) return;
+  if (listened_) throw PlaneError("PEN_ERR_WORKERS", "the number of workers is set at start-up; restart pen to change it");
+  stop();
+  workers_.clear();
+  startWorkers(n);
+}
+
+DataPlane::~DataPlane() { stop(); }
+
+void DataPlane::stop() {
+  for (auto& w : workers_) w->stop();
+}
+
+void DataPlane::warn(std::string text) {
+  events::Record r;
+  r.kind = events::Record::kLog;
+  r.level = 0;
+  r.text = std::move(text);
+  events_.push(std::move(r));
+}
+
+void DataPlane::configure(Snapshot s) {
+  std::shared_ptr<const geo::Db> db;
+  openGeo(s, db);
+  std::shared_ptr<const tls::Server> tlsServer;
+  if (s.hasTls) {  // TLS contexts are built here, on the JS thread, and published with the snapshot
+    std::vector<std::string> warnings;
+    try {
+      tlsServer = tls_.get(s.tls, warnings);
+    } catch (const std::exception& e) {
+      throw PlaneError("PEN_ERR_TLS", e.what());
+    }
+    for (auto& w : warnings) warn(std::move(w));
+  }
+  pool_.configure(std::make_shared<const Snapshot>(std::move(s)), db, std::move(tlsServer));
+  geo_.commit(std::move(db));
+  for (auto& w : workers_) w->wake();
+}
+
+/* The country database of s. Throws PEN_ERR_GEOIP, and nothing changes, when a newly named
+   file cannot be opened, when this build has no GeoIP support, or when a list has country
+   entries but there is no database: an entry that could never match is refused, not kept.
+   The file in use that went bad on disk (a half-written update) does not block settings
+   changes: the copy opened before stays in use and one warning per bad version is logged. */
+void DataPlane::openGeo(Snapshot& s, std::shared_ptr<const geo::Db>& db) {
+  bool country = acl::hasCountryEntries(s.acls);
+  if (!geo::kSupported && (country || !s.geoipDb.empty())) throw PlaneError("PEN_ERR_GEOIP", geo::kUnsupported);
+  if (!s.geoipDb.empty()) {
+    const std::shared_ptr<const geo::Db>& cur = geo_.current();
+    try {
+      db = geo_.get(s.geoipDb);
+    } catch (const std::exception& e) {
+      if (!cur || cur->path() != s.geoipDb) throw PlaneError("PEN_ERR_GEOIP", e.what());
+      db = cur;
+      std::string fp = geo::fingerprintOf(s.geoipDb);
+      if (fp != geoBadFingerprint_) {
+        geoBadFingerprint_ = fp;
+        warn(std::string(e.what()) + "; still using the copy opened before");
+      }
+    }
+  }
+  if (country && !db)
+    throw PlaneError("PEN_ERR_GEOIP", "country ACL entries need a GeoIP database: set one with geoip_db FILE");
+}
+
+std::string DataPlane::countryOf(const net::Addr& addr) const {
+  const auto& db = geo_.current();
+  geo::Code c = db ? db->country(net::keyOf(addr)) : geo::Code{};
+  return c.known() ? std::string(c.c, 2) : std::string();
+}
+
+static bool sameAddress(const net::Addr& a, const net::Addr& b) {
+  return a.len == b.len && a.len > 0 && memcmp(&a.ss, &b.ss, a.len) == 0;
+}
+
+int DataPlane::listen(const ListenSpec& spec) {
+  std::string where = spec.addr.family() == AF_UNIX ? spec.addr.host() : spec.addr.host() + ":" + std::to_string(spec.addr.port());
+  std::string err;
+  if (udp_ && spec.addr.family() != AF_INET && spec.addr.family() != AF_INET6)
+    throw PlaneError("PEN_ERR_BIND", "cannot listen on " + where + ": UDP mode needs an IPv4 or IPv6 address", where,
+                     "UDP mode needs an IPv4 or IPv6 address");
+  bool rebind = sameAddress(spec.addr, listening_);
+  std::vector<int> fds = net::openListeners(spec.addr, workers(), udp_, rebind, spec.backlog, spec.nodelay, err);
+  if (fds.empty()) throw PlaneError("PEN_ERR_BIND", "cannot listen on " + where + ": " + err, where, err);
+  net::Addr bound;
+  bound.len = sizeof bound.ss;
+  getsockname(fds[0], reinterpret_cast<sockaddr*>(&bound.ss), &bound.len);
+  listening_ = spec.addr.family() == AF_UNIX ? spec.addr : bound;
+  listened_ = true;
+  // A unix socket has one listener: the first worker takes it, the others close theirs.
+  for (size_t i = 0; i < workers_.size(); i++) workers_[i]->setListener(i < fds.size() ? fds[i] : -1);
+  return spec.addr.family() == AF_UNIX ? 0 : bound.port();
+}
+
+bool DataPlane::closeConnection(uint32_t id) {
+  size_t n = workers_.size();
+  Worker& w = *workers_[id % n];
+  uint32_t slot = uint32_t(id / n);
+  bool closed = false;
+  w.call([&] { closed = w.closeSlotIfOpen(slot); });
+  return closed;
+}
+
+Stats DataPlane::stats() {
+  Stats s;
+  pool_.fillStats(s);
+  return s;
+}
+
+std::vector<ConnInfo> DataPlane::connections() {
+  std::vector<ConnInfo> out;
+  for (auto& w : workers_) w->call([&] { w->listConnections(out); });
+  std::sort(out.begin(), out.end(), [](const ConnInfo& a, const ConnInfo& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<ClientInfo> DataPlane::clients(int sinceSec) {
+  std::vector<ClientInfo> out = pool_.clients(sinceSec);
+  for (auto& w : workers_) w->call([&] { w->addLiveClientBytes(out); });
+  return out;
+}
+
+}  // namespace pen

@@ -1,0 +1,34 @@
+// What the data plane reports to the JS thread (stats, connections, clients): plain data.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "balance/servers.h"
+
+namespace pen {
+
+struct Stats {
+  uint64_t accepted = 0, refused = 0;
+  uint32_t active = 0, pending = 0;
+  int current = 0;  // the regular server chosen most recently (Pen's "current")
+  std::vector<balance::ServerRuntime> servers;  // regular, then emergency, abuse
+  std::vector<double> blacklistedUntilWallMs;   // same indexing; 0 = not blacklisted
+};
+
+struct ConnInfo {
+  uint32_t id;  // process-wide connection number
+  int state, downfd, upfd, server, initial;
+  std::string client;
+  uint64_t pendingDown = 0, pendingUp = 0;  // bytes waiting to be written to client / server
+  int clientIndex = -1;  // the client's slot in the client table (Pen's `client = %d`), -1 if none
+};
+
+struct ClientInfo {
+  std::string address;
+  int server;
+  uint64_t connects, sx, rx;
+  double lastSeenWallMs;
+};
+
+}  // namespace pen
