@@ -37,6 +37,9 @@ struct Choice {
      count connections. It returns a server whose address is IPv4 and not 0.0.0.0.
    - count() adds frames/bytes (whole Ethernet frames, as sent) to the server's counters that
      `servers`/`status` show; server is an index choose() returned in this batch.
+   - refresh() is called after every receive batch (so at least once a second): the place to
+     notice a changed server set (new snapshot, blacklist, health) and rebuild derived tables,
+     so that choose() itself stays a lookup.
    - Thread safety against the control thread (snapshot swaps, stats reads) is the
      implementer's business. */
 class Chooser {
@@ -44,6 +47,7 @@ class Chooser {
   virtual ~Chooser() = default;
   virtual Choice choose(const FlowKey& flow) = 0;
   virtual void count(int server, uint64_t frames, uint64_t bytes) = 0;
+  virtual void refresh() {}
 };
 
 }  // namespace pen::dsr

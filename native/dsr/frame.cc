@@ -145,6 +145,7 @@ void Processor::endBatch() {
     c = {0, 0};
   }
   touched_.clear();
+  chooser_.refresh();
 }
 
 /* Not a secret: a tarpit only has to look like a host; the initial sequence number varies per

@@ -87,7 +87,7 @@ class Processor {
   void tick(uint64_t nowMs, FrameSink& out);
 
   /* Ends a receive batch: hands the per-server frame/byte counts gathered since the last call
-     to the chooser (one count() per server). */
+     to the chooser (one count() per server), then lets it refresh(). */
   void endBatch();
 
   const Stats& stats() const { return stats_; }

@@ -18,11 +18,10 @@ static bool sameServers(const std::vector<FlowTable::Server>& a, const std::vect
   return true;
 }
 
-void PoolChooser::refresh(bool force) {
+void PoolChooser::rebuild(bool force, int64_t nowMs) {
   auto view = pool_.view();
   if (!view || !view->snap) return;
   const Snapshot& snap = *view->snap;
-  const int64_t nowMs = util::monotonicMs();
   std::vector<FlowTable::Server> now;
   for (size_t i = 0; i < snap.servers.size(); i++) {
     const ServerConf& s = snap.servers[i];
@@ -40,16 +39,21 @@ void PoolChooser::refresh(bool force) {
   built_ = std::move(now);
 }
 
-Choice PoolChooser::choose(const FlowKey& flow) {
+void PoolChooser::refresh() {
+  const int64_t now = util::monotonicMs();
   const uint64_t v = pool_.version();
   if (v != version_) {
     version_ = v;
-    sinceCheck_ = 0;
-    refresh(true);
-  } else if (++sinceCheck_ >= kRecheck) {
-    sinceCheck_ = 0;
-    refresh(false);
+    checkedMs_ = now;
+    rebuild(true, now);
+  } else if (now - checkedMs_ >= kRecheckMs) {
+    checkedMs_ = now;
+    rebuild(false, now);
   }
+}
+
+Choice PoolChooser::choose(const FlowKey& flow) {
+  if (version_ == ~uint64_t(0)) refresh();  // before the first batch ended
   return table_.lookup(flow, hashPort_);
 }
 
