@@ -220,6 +220,12 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     o.Set("sx", sx);
     o.Set("rx", rx);
     o.Set("blacklistedUntil", until);
+    Napi::Array byWorker = Napi::Array::New(env, s.acceptedByWorker.size());
+    for (size_t i = 0; i < s.acceptedByWorker.size(); i++) byWorker.Set(uint32_t(i), double(s.acceptedByWorker[i]));
+    o.Set("acceptedByWorker", byWorker);
+    o.Set("fdLimit", double(s.fdLimit));
+    o.Set("fdBudget", double(s.fdBudget));
+    o.Set("fdsInUse", double(s.fdsInUse));
     return o;
   }
 

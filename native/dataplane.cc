@@ -1,6 +1,7 @@
 // The data plane's JS-facing side: workers, listeners, snapshots with their files (see dataplane.h).
 #include "dataplane.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,11 +19,32 @@ namespace pen {
 
 DataPlane::DataPlane(const PlaneOptions& opts, events::Queue& events)
     : events_(events), pool_(events), udp_(opts.udp), poller_(opts.poller) {
+  // Descriptors bound the connections: the soft limit goes up to the hard one (as far as the
+  // process may), and the budget of the workers is what is left after the reserve.
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    rlim_t want = rl.rlim_max == RLIM_INFINITY ? rlim_t(1) << 20 : rl.rlim_max;
+    if (rl.rlim_cur < want) {
+      rlimit raised = rl;
+      raised.rlim_cur = want;
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    fdLimit_ = int64_t(rl.rlim_cur == RLIM_INFINITY ? rlim_t(1) << 20 : rl.rlim_cur);
+  }
   startWorkers(opts.workers);
+}
+
+/* The reserve: the control plane (control connections, log and config files, syslog, Node's
+   own descriptors) and each worker's listener and wake-up pipe. */
+void DataPlane::setFdBudget(int workers) {
+  if (fdLimit_ <= 0) return;
+  int64_t reserve = kFdReserve + 4 * int64_t(workers);
+  pool_.fdBudget.store(fdLimit_ > reserve + 2 ? fdLimit_ - reserve : 2);
 }
 
 void DataPlane::startWorkers(int n) {
   n = std::clamp(n, 1, kMaxWorkers);
+  setFdBudget(n);
   pool_.clearWakers();
   for (int i = 0; i < n; i++) {
     auto poller = loop::makePoller(poller_);
@@ -193,17 +215,22 @@ int DataPlane::listenDsr(const ListenSpec& spec, const Snapshot& snap) {
 }
 
 bool DataPlane::closeConnection(uint32_t id) {
-  size_t n = workers_.size();
-  Worker& w = *workers_[id % n];
-  uint32_t slot = uint32_t(id / n);
+  int worker;
+  uint32_t slot;
+  if (!pool_.ownerOf(id, worker, slot) || size_t(worker) >= workers_.size()) return false;
+  Worker& w = *workers_[size_t(worker)];
   bool closed = false;
-  w.call([&] { closed = w.closeSlotIfOpen(slot); });
+  w.call([&] { closed = w.closeSlotIfOpen(slot, id); });
   return closed;
 }
 
 Stats DataPlane::stats() {
   Stats s;
   pool_.fillStats(s);
+  for (auto& w : workers_) s.acceptedByWorker.push_back(w->accepted());
+  s.fdLimit = fdLimit_;
+  s.fdBudget = pool_.fdBudget.load();
+  s.fdsInUse = pool_.fds.load();
   return s;
 }
 

@@ -44,6 +44,8 @@ struct PlaneOptions {
 };
 
 constexpr int kMaxWorkers = 256;
+/* Descriptors kept out of the workers' budget for the control plane (plus 4 per worker). */
+constexpr int64_t kFdReserve = 128;
 
 class DataPlane {
  public:
@@ -82,6 +84,7 @@ class DataPlane {
 
  private:
   void startWorkers(int n);
+  void setFdBudget(int workers);
   void openGeo(Snapshot& s, std::shared_ptr<const geo::Db>& db);
   void warn(std::string text);
   int listenDsr(const ListenSpec& spec, const Snapshot& snap);
@@ -102,6 +105,7 @@ class DataPlane {
   std::unique_ptr<dsr::Plane> dsr_;
   uint32_t dsrVip_ = 0;  // wire bytes
   int dsrPort_ = 0;
+  int64_t fdLimit_ = 0;            // RLIMIT_NOFILE after raising the soft limit
 };
 
 }  // namespace pen

@@ -98,8 +98,8 @@ void Worker::log(int level, std::string text) {
   events_.push(std::move(r));
 }
 
-bool Worker::closeSlotIfOpen(uint32_t slot) {
-  if (!inUse(slot)) return false;
+bool Worker::closeSlotIfOpen(uint32_t slot, uint32_t number) {
+  if (!inUse(slot) || numberOf(slot) != number) return false;
   closeSlot(slot, "closed by the operator");
   return true;
 }

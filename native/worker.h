@@ -13,7 +13,8 @@
 // turn ends. Every hook runs on the worker thread. Only the worker touches the poller, the
 // sockets and the slots.
 //
-// Connection numbers are process-wide: slot s of worker i (of n) is connection s * n + i.
+// Connection numbers (penctl `connection N`) are the pool's, process-wide (Pool::takeNumber);
+// slots are this worker's own.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -58,12 +59,14 @@ class Worker {
 
   /* Worker thread (or the JS thread through call()). Slot-level queries and actions. */
   virtual void listConnections(std::vector<ConnInfo>& out) = 0;
-  /* Closes slot's connection (flow); false when it is not open. */
-  bool closeSlotIfOpen(uint32_t slot);
+  /* Closes slot's connection (flow) when it is open and still has number; false otherwise. */
+  bool closeSlotIfOpen(uint32_t slot, uint32_t number);
   /* UDP adds the bytes of open flows to their clients' entries (TCP counts them at close). */
   virtual void addLiveClientBytes(std::vector<ClientInfo>& clients) { (void)clients; }
 
   int index() const { return index_; }
+  /* Clients (UDP: flows) this worker took on; any thread. */
+  uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
 
  protected:
   /* pool: the shared balancing state; index/count: this worker's place among count workers;
@@ -80,6 +83,8 @@ class Worker {
   virtual void adoptListener(int fd) = 0;
   /* Whether slot is open. */
   virtual bool inUse(uint32_t slot) const = 0;
+  /* The connection number of open slot. */
+  virtual uint32_t numberOf(uint32_t slot) const = 0;
   /* Closes open slot; why: the reason logged. */
   virtual void closeSlot(uint32_t slot, const char* why) = 0;
   /* Shutdown: closes every connection (flow) and the listener. */
@@ -87,8 +92,6 @@ class Worker {
 
   // ---- worker thread ----
   void drainWake() { wakeup_.drain(); }
-  /* The process-wide number of slot. */
-  uint32_t globalId(uint32_t slot) const { return slot * uint32_t(count_) + uint32_t(index_); }
   /* Server state (regular index, kEmergency or kAbuse) and configuration; nullptr when there
      is no such server in the current snapshot. */
   balance::ServerState* state(int server) { return conf(server) ? pool_.state(server) : nullptr; }
@@ -104,6 +107,7 @@ class Worker {
   uint64_t viewVersion_ = 0;                   // pool_.version() when view_ was taken
   const Snapshot* snap_ = nullptr;             // view_->snap
   int64_t nowMs_ = 0;
+  std::atomic<uint64_t> accepted_{0};  // written by this worker only
 
  private:
   void run();

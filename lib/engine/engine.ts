@@ -34,6 +34,8 @@ export class Engine {
   workers = 1;
   /** The last applied name and endpoint of each server slot ('0', ..., 'emergency', 'abuse'). */
   private names = new Map<string, { host: string; ep: SnapshotEndpoint }>();
+  /** How a server's host becomes an endpoint (a DNS lookup for names); replaceable for tests. */
+  resolveHost: (host: string) => Promise<SnapshotEndpoint> = (host) => resolveEndpoint(host, 0);
 
   /**
    * Loads the addon and starts the data-plane thread (nothing is listening yet). `udp` (-U)
@@ -57,7 +59,7 @@ export class Engine {
     const fresh = new Map<string, { host: string; ep: SnapshotEndpoint }>();
     const resolve: HostResolver = async (host, slot) => {
       const prev = this.names.get(slot);
-      const ep = !opts.resolveNames && prev?.host === host ? prev.ep : await resolveEndpoint(host, 0);
+      const ep = !opts.resolveNames && prev?.host === host ? prev.ep : await this.resolveHost(host);
       fresh.set(slot, { host, ep });
       return ep;
     };

@@ -60,7 +60,8 @@ export class FakeEngine implements NativeEngine {
     const pick = (f: keyof FakeServerCounters) =>
       BigUint64Array.from({ length: n }, (_, i) => this.counters[i]?.[f] ?? 0n);
     return {
-      accepted: this.accepted, refused: this.refused,
+      accepted: this.accepted, refused: this.refused, acceptedByWorker: [Number(this.accepted)],
+      fdLimit: 1024, fdBudget: 892, fdsInUse: 2 * this.connectionTable.length,
       active: this.connectionTable.length,
       pending: this.connectionTable.filter((c) => c.state & 1).length,
       current: this.current,

@@ -146,6 +146,14 @@ export interface NativeStats {
   rx: BigUint64Array;
   /** Epoch milliseconds until which the server is blacklisted; 0 = not blacklisted. */
   blacklistedUntil: Float64Array;
+  /** Clients (UDP: flows) each worker took on, by worker: how the kernel spread them. */
+  acceptedByWorker: number[];
+  /** RLIMIT_NOFILE (the soft limit, raised to the hard one when the engine was made). */
+  fdLimit: number;
+  /** The descriptors the workers may hold: fdLimit less a reserve for the control plane. */
+  fdBudget: number;
+  /** The descriptors the workers hold now (sockets, splice pipes). */
+  fdsInUse: number;
 }
 
 export interface NativeConnection {

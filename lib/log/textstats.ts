@@ -4,7 +4,7 @@
 // format arguments were garbled, quirk 49): address, age, last server, connects, bytes
 // sent to and received from the client. An "Access log" block follows when a request log
 // is configured or lost anything.
-import { showsAccessLog, type StatsView } from './webstats.js';
+import { descriptorsLine, showsAccessLog, workersLine, type StatsView } from './webstats.js';
 
 export function renderTextStats(v: StatsView): string[] {
   const out = [`Time ${v.time}, ${v.servers.length} servers, ${v.current} current`];
@@ -22,9 +22,11 @@ export function renderTextStats(v: StatsView): string[] {
     out.push(`Connection ${c.id} status:\ndownfd = ${c.downfd}, upfd = ${c.upfd}\n` +
       `pending data ${c.pendingDown} down, ${c.pendingUp} up\nclient ${c.client}, server ${c.server}`);
   }
+  if (v.acceptedByWorker.length > 1) out.push(`Workers: ${workersLine(v)}`);
   if (showsAccessLog(v.accessLog)) {
     const a = v.accessLog;
     out.push(`Access log ${a.destination ?? 'none'}: ${a.written} written, ${a.dropped} dropped, ${a.failed} failed`);
   }
+  out.push(descriptorsLine(v));
   return out;
 }

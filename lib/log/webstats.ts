@@ -68,6 +68,10 @@ export interface StatsView {
   last: number;
   connections: ConnectionRow[];
   accessLog: AccessLogStats | null;
+  /** Clients each worker took on (`workers N`); shown when there are several. */
+  acceptedByWorker: number[];
+  /** Descriptors: the limit, the data plane's budget of it, and what it holds now. */
+  fds: { limit: number; budget: number; inUse: number };
 }
 
 /** Reads everything a report shows, at one moment. */
@@ -99,13 +103,25 @@ export function gatherStats(src: StatsSource, now = new Date()): StatsView {
   return {
     time: stamp(now), current: st.current, servers, clientsMax: s.clientsMax, clients,
     connMax: s.connMax, used: st.active, last: conns.reduce((m, c) => Math.max(m, c.id), 0), connections,
-    accessLog: src.accessLogStats?.() ?? null,
+    accessLog: src.accessLogStats?.() ?? null, acceptedByWorker: st.acceptedByWorker,
+    fds: { limit: st.fdLimit, budget: st.fdBudget, inUse: st.fdsInUse },
   };
 }
 
 /** Whether the access-log counters are worth a line (a log is set, or something was lost). */
 export function showsAccessLog(a: AccessLogStats | null): a is AccessLogStats {
   return a !== null && (a.destination !== null || a.written + a.dropped + a.failed > 0);
+}
+
+/** "Descriptors: 12 in use of 19872 for connections (limit 20000, 128 kept for the control plane)". */
+export function descriptorsLine(v: StatsView): string {
+  return `Descriptors: ${v.fds.inUse} in use of ${v.fds.budget} for connections ` +
+    `(limit ${v.fds.limit}, ${v.fds.limit - v.fds.budget} kept for the control plane)`;
+}
+
+/** "2 workers, clients accepted: 510, 498" (workers N: how the kernel spread the clients). */
+export function workersLine(v: StatsView): string {
+  return `${v.acceptedByWorker.length} workers, clients accepted: ${v.acceptedByWorker.join(', ')}`;
 }
 
 export function escapeHtml(text: string): string {
@@ -137,10 +153,13 @@ export function renderWebStats(v: StatsView): string {
     TABLE + HEAD(['connection', 'downfd', 'upfd', 'pending data down', 'pending data up', 'client', 'server']);
   for (const c of v.connections) out += ROW([c.id, c.downfd, c.upfd, c.pendingDown, c.pendingUp, c.client, c.server]);
   out += '</table>\n';
+  if (v.acceptedByWorker.length > 1) out += `<h2>Workers</h2>${workersLine(v)}<p>\n`;
   if (showsAccessLog(v.accessLog)) {
     const a = v.accessLog;
     out += `<h2>Access log</h2>${escapeHtml(a.destination ?? 'none')}: ${a.written} written, ` +
       `${a.dropped} dropped, ${a.failed} failed<p>\n`;
   }
+  // pen's own line, after Pen's page: what the descriptor budget allows and holds.
+  out += `${descriptorsLine(v)}<p>\n`;
   return out + '</body>\n</html>\n';
 }

@@ -4,7 +4,6 @@
 // USR2 aborts with a core dump as Pen does. Node's own defaults (USR1 = inspector) are replaced.
 import fs from 'node:fs';
 
-import { listsWithCountries } from '../config/geoip.js';
 import { exclusive } from '../control/dispatch.js';
 import type { Engine } from '../engine/engine.js';
 import { NOTICE, type Logger } from '../log/debug.js';
@@ -17,14 +16,13 @@ export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shut
   reload: (() => Promise<{ errors: unknown[]; changed: string[] }>) | null): void {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  // The data plane rebuilds its TLS contexts when a certificate, key, CA, OCSP or SNI file
-  // changed (native/tls/tls.h), and reopens the GeoIP database when its file changed
-  // (native/geo/db.h), so HUP hands it the current settings again.
+  // HUP hands the data plane the current settings again with every server name resolved
+  // afresh (as Pen re-resolves on a reload); it also rebuilds its TLS contexts when a
+  // certificate, key, CA, OCSP or SNI file changed (native/tls/tls.h), and reopens the GeoIP
+  // database when its file changed (native/geo/db.h). On failure the running data plane stays.
   const refreshFiles = (): void => {
-    const s = rt.settings();
-    if (s.sslCert === null && s.geoipDb === null && listsWithCountries(s.acls).length === 0) return;
-    void exclusive(rt, () => engine.apply(rt.settings()))
-      .catch((e: unknown) => logger.log(0, `SIGHUP: certificates / GeoIP database not reloaded: ${(e as Error).message}`));
+    void exclusive(rt, () => engine.apply(rt.settings(), { resolveNames: true }))
+      .catch((e: unknown) => logger.log(0, `SIGHUP: names, certificates and GeoIP database not refreshed (the running configuration stays): ${(e as Error).message}`));
   };
   process.on('SIGHUP', () => {
     rt.reopenLogs();

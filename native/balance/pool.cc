@@ -1,5 +1,6 @@
 #include "balance/pool.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -133,10 +134,14 @@ void Pool::releaseConn() {
 }
 
 bool Pool::mayAccept(int connMax, int pendingMax) {
-  if (active() < uint32_t(connMax) && pending() < uint32_t(pendingMax)) return true;
+  auto room = [&] {
+    return active() < uint32_t(connMax) && pending() < uint32_t(pendingMax) &&
+           fds.load(std::memory_order_relaxed) + 2 <= fdBudget.load(std::memory_order_relaxed);
+  };
+  if (room()) return true;
   full_.store(true, std::memory_order_relaxed);
   // A slot may have come free between the check and the flag: look once more.
-  return active() < uint32_t(connMax) && pending() < uint32_t(pendingMax);
+  return room();
 }
 
 void Pool::releasePending() {
@@ -146,6 +151,43 @@ void Pool::releasePending() {
 
 void Pool::wakeAll() {
   for (auto& w : wakers_) w();
+}
+
+// ---- connection numbers ----
+
+namespace {
+constexpr uint64_t kNoOwner = ~uint64_t(0);
+}
+
+uint32_t Pool::takeNumber(int worker, uint32_t slot) {
+  std::lock_guard<std::mutex> g(numbersMu_);
+  uint32_t n;
+  if (!freeNumbers_.empty()) {
+    std::pop_heap(freeNumbers_.begin(), freeNumbers_.end(), std::greater<uint32_t>());
+    n = freeNumbers_.back();
+    freeNumbers_.pop_back();
+  } else {
+    n = uint32_t(owners_.size());
+    owners_.push_back(kNoOwner);
+  }
+  owners_[n] = uint64_t(uint32_t(worker)) << 32 | slot;
+  return n;
+}
+
+void Pool::giveBackNumber(uint32_t number) {
+  std::lock_guard<std::mutex> g(numbersMu_);
+  if (number >= owners_.size() || owners_[number] == kNoOwner) return;
+  owners_[number] = kNoOwner;
+  freeNumbers_.push_back(number);
+  std::push_heap(freeNumbers_.begin(), freeNumbers_.end(), std::greater<uint32_t>());
+}
+
+bool Pool::ownerOf(uint32_t number, int& worker, uint32_t& slot) {
+  std::lock_guard<std::mutex> g(numbersMu_);
+  if (number >= owners_.size() || owners_[number] == kNoOwner) return false;
+  worker = int(owners_[number] >> 32);
+  slot = uint32_t(owners_[number]);
+  return true;
 }
 
 // ---- selection ----

@@ -100,9 +100,9 @@ class Pool {
   int clientIndex(const net::AddrKey& key);
 
   // ---- workers: connection slots (-x conn_max, pending_max), process-wide ----
-  /* Whether a client may be accepted now: fewer than connMax connections open and fewer
-     than pendingMax connects in progress. When not, the workers are woken (onSlotFreed) as
-     soon as one of them ends. */
+  /* Whether a client may be accepted now: fewer than connMax connections open, fewer than
+     pendingMax connects in progress, and room in the descriptor budget for its two sockets.
+     When not, the workers are woken (onSlotFreed) as soon as a connection ends. */
   bool mayAccept(int connMax, int pendingMax);
   /* Takes a connection slot; false when connMax connections are open. */
   bool reserveConn(int connMax);
@@ -112,6 +112,14 @@ class Pool {
   void releasePending();
   uint32_t active() const { return active_.load(std::memory_order_relaxed); }
   uint32_t pending() const { return pending_.load(std::memory_order_relaxed); }
+
+  // ---- workers: connection numbers (penctl `connection N`, `close N`), process-wide ----
+  /* The lowest free number, now held by slot of worker. With at most conn_max connections
+     open (reserveConn), numbers stay below conn_max, as Pen's table slots. */
+  uint32_t takeNumber(int worker, uint32_t slot);
+  void giveBackNumber(uint32_t number);
+  /* The worker and slot holding number; false when it is not in use. */
+  bool ownerOf(uint32_t number, int& worker, uint32_t& slot);
 
   // ---- workers: one connection's selection (see the top of this file) ----
   /* Admission of client: counts a connect in the client table, checks client_acl and sets
@@ -143,6 +151,12 @@ class Pool {
   /* "server 2 (10.0.0.2:80)", "emergency server (...)", for log lines. */
   static std::string describe(const Snapshot& snap, int server);
 
+  /* Descriptors the workers hold (client and backend sockets, pipes, UDP flow sockets), and
+     the most they may hold: RLIMIT_NOFILE less a reserve for the control plane, listeners
+     and logs (set by the data plane before its workers start). */
+  std::atomic<int64_t> fds{0};
+  std::atomic<int64_t> fdBudget{INT64_MAX};
+
   std::atomic<uint64_t> accepted{0}, refused{0};
   std::atomic<uint64_t> localErrors{0};  // attempts that failed for pen's own shortage
   std::atomic<int> current{0};           // the regular server chosen most recently
@@ -165,6 +179,9 @@ class Pool {
   std::atomic<bool> full_{false};  // a reservation was refused: wake the workers on release
   std::vector<std::function<void()>> wakers_;
   std::atomic<int64_t> localErrorLogMs_{0};
+  std::mutex numbersMu_;
+  std::vector<uint32_t> freeNumbers_;  // a min-heap of given-back numbers below owners_.size()
+  std::vector<uint64_t> owners_;       // by number: worker << 32 | slot, or kNoOwner
 };
 
 }  // namespace pen::balance

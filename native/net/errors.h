@@ -4,6 +4,9 @@
 
 namespace pen::net {
 
+/* A non-blocking call that would block (or was interrupted): try again at the next event. */
+inline bool again(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
+
 /* Out of descriptors or kernel memory for a new socket: the client waits or is refused, the
    server is not to blame. */
 inline bool outOfDescriptors(int e) { return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM; }

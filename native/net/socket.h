@@ -1,12 +1,22 @@
 // Socket helpers of the data plane: listeners, non-blocking upstream connects, options.
 // All functions are thread-agnostic and return errno values instead of throwing.
 #pragma once
+#include <sys/socket.h>
+
 #include <string>
 #include <vector>
 
 #include "net/addr.h"
 
 namespace pen::net {
+
+/* Flags for send() on a connected stream socket: a peer that went away is an EPIPE error,
+   never a SIGPIPE. */
+#ifdef MSG_NOSIGNAL
+constexpr int kSendFlags = MSG_NOSIGNAL;
+#else
+constexpr int kSendFlags = 0;
+#endif
 
 /* Opens a non-blocking, close-on-exec listener bound to addr with the given backlog.
    TCP listeners get SO_REUSEADDR and SO_KEEPALIVE (as Pen), SO_REUSEPORT when reusePort,

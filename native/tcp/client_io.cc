@@ -14,23 +14,22 @@
 #include <new>
 
 #include "log/capture.h"
+#include "net/errors.h"
+#include "net/socket.h"
 #include "loop/poller.h"
 #include "tls/tls.h"
 
 namespace pen::tcp {
+
+using net::again;
+using net::kSendFlags;
 
 namespace {
 
 constexpr int kMaxReadsPerEvent = 4;
 constexpr uint32_t kDiscardMax = 1 << 20;  // client bytes swallowed after an error answer
 
-#ifdef MSG_NOSIGNAL
-constexpr int kSendFlags = MSG_NOSIGNAL;
-#else
-constexpr int kSendFlags = 0;
-#endif
 
-bool again(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
 
 /* What a read from the client gave. */
 enum class Got { kMore, kDrained, kEof, kError };

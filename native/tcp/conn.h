@@ -1,6 +1,7 @@
 // A proxied TCP connection: the client socket ("down"), the backend socket ("up") and one
 // Dir per direction. Owned by the Engine's slot table; touched only by the worker thread.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -37,7 +38,8 @@ struct Dir {
 };
 
 struct Conn {
-  uint32_t id = 0;
+  uint32_t id = 0;      // the slot in the worker's table
+  uint32_t number = 0;  // the process-wide connection number (penctl `connection N`)
   uint32_t gen = 0;  // bumped on every reuse of the slot: stale events and timers are dropped
   bool used = false;
   int cfd = -1, ufd = -1;
@@ -101,27 +103,41 @@ Io spliceRead(Dir& d, int src, int& err, bool& more);
 Io spliceFlush(Dir& d, int dst, int& err);
 
 /* Releases d's buffer and pipe (a pipe that still holds data is closed, not pooled). */
-void releaseDir(Dir& d, PipePool& pipes);
+void releaseDir(Dir& d, PipePool& pipes, int64_t nowMs);
 
 /* Pool of non-blocking pipes for the splice path, bounded so that pipes never eat the fd
-   budget of client sockets. Linux only; elsewhere acquire() always fails. */
+   budget of client sockets (the data plane sizes maxOpen from RLIMIT_NOFILE). A pipe given
+   back waits in the pool for the next bulk transfer, and is closed once it has waited
+   kPipeIdleMs (a burst of downloads leaves no descriptors behind). fds: the process-wide
+   count of descriptors the data plane holds, kept up to date (2 per pipe). Linux only;
+   elsewhere acquire() always fails. Thread: one worker. */
+constexpr int64_t kPipeIdleMs = 5000;
 class PipePool {
  public:
-  explicit PipePool(size_t maxOpen) : maxOpen_(maxOpen) {}
+  PipePool(size_t maxOpen, std::atomic<int64_t>& fds) : maxOpen_(maxOpen), fds_(fds) {}
   ~PipePool();
   /* Fills p with a pipe; returns false when none can be had (limit, EMFILE, no splice). */
   bool acquire(int p[2]);
-  /* Takes back an empty pipe. */
-  void release(int p[2]);
+  /* Takes back an empty pipe (nowMs: the loop's clock). */
+  void release(int p[2], int64_t nowMs);
   /* Closes a pipe that may hold data. */
   void discard(int p[2]);
+  /* Closes pooled pipes idle since before nowMs - kPipeIdleMs. Returns the milliseconds until
+     the next one is due, -1 when none is pooled. */
+  int trim(int64_t nowMs);
   size_t open() const { return open_; }
+  size_t pooled() const { return free_.size(); }
   void setMax(size_t maxOpen) { maxOpen_ = maxOpen; }
 
  private:
-  std::vector<int> free_;  // pairs
-  size_t open_ = 0;        // pipes in use or pooled
+  struct Idle {
+    int fd[2];
+    int64_t sinceMs;
+  };
+  std::vector<Idle> free_;  // oldest first
+  size_t open_ = 0;         // pipes in use or pooled
   size_t maxOpen_;
+  std::atomic<int64_t>& fds_;
 };
 
 }  // namespace pen::tcp

@@ -7,20 +7,19 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "net/errors.h"
+#include "net/socket.h"
 #include "tcp/conn.h"
 
 namespace pen::tcp {
+
+using net::again;
+using net::kSendFlags;
 
 namespace {
 constexpr uint32_t kBulkRead = 16384;  // a read this large suggests bulk: try the splice path
 constexpr int kMaxReadsPerEvent = 4;
 
-bool again(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR; }
-#ifdef MSG_NOSIGNAL
-constexpr int kSendFlags = MSG_NOSIGNAL;
-#else
-constexpr int kSendFlags = 0;
-#endif
 }  // namespace
 
 Io flush(Dir& d, int dst, int& err) {
@@ -135,13 +134,13 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
   return Io::kOk;
 }
 
-void releaseDir(Dir& d, PipePool& pipes) {
+void releaseDir(Dir& d, PipePool& pipes, int64_t nowMs) {
   free(d.buf);
   d.buf = nullptr;
   d.off = d.len = 0;
   if (d.spliced()) {
     if (d.inPipe) pipes.discard(d.pipe);
-    else pipes.release(d.pipe);
+    else pipes.release(d.pipe, nowMs);
   }
   d.inPipe = 0;
 }

@@ -25,12 +25,19 @@ constexpr uint32_t kScratch = 65536;
 }  // namespace
 
 Engine::Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events)
-    : Worker(pool, index, count, std::move(poller), events) {
+    : Worker(pool, index, count, std::move(poller), events), pipes_(pipeCap(pool, count), pool.fds) {
   scratch_.resize(kScratch);
   env_ = tcp::RelayEnv{scratch_.data(), kScratch, &pipes_};
 }
 
 Engine::~Engine() { stop(); }
+
+/* Each worker's pipes: a quarter of the descriptor budget (2 per pipe), shared by the
+   workers, at most 1024 each. */
+size_t Engine::pipeCap(const balance::Pool& pool, int count) {
+  int64_t cap = pool.fdBudget.load() / 8 / count;
+  return size_t(std::clamp<int64_t>(cap, 1, 1024));
+}
 
 int Engine::turn(const loop::Event* evs, int n) {
   // Backend-side events go last: a client that has already closed is then seen before the
@@ -59,7 +66,8 @@ int Engine::turn(const loop::Event* evs, int n) {
   for (uint64_t k : due_) onTimer(k);
   retryWaiting();
   armListener();
-  return timers_.nextTimeout(util::monotonicMs());
+  int trimIn = pipes_.trim(nowMs_);
+  return events::sooner(timers_.nextTimeout(util::monotonicMs()), trimIn);
 }
 
 void Engine::adoptSnapshot(const Snapshot& prev) {
@@ -130,6 +138,7 @@ void Engine::acceptBatch() {
       return;
     }
     pool_.accepted.fetch_add(1, std::memory_order_relaxed);
+    accepted_.fetch_add(1, std::memory_order_relaxed);
     openConn(fd, peer);
   }
 }
@@ -180,7 +189,7 @@ void Engine::onTimer(uint64_t key) {
 void Engine::listConnections(std::vector<ConnInfo>& out) {
   for (const auto& c : slots_) {
     if (!c->used) continue;
-    out.push_back(ConnInfo{globalId(c->id), c->state, c->cfd, c->ufd, c->sel.server, c->sel.initial, c->client.host(),
+    out.push_back(ConnInfo{c->number, c->state, c->cfd, c->ufd, c->sel.server, c->sel.initial, c->client.host(),
                            c->down.pending(), c->up.pending(), pool_.clientIndex(c->sel.key)});
   }
 }

@@ -31,9 +31,11 @@ class Engine final : public Worker {
   /* fd: a listening socket; armed by armListener(). */
   void adoptListener(int fd) override;
   bool inUse(uint32_t id) const override;
+  uint32_t numberOf(uint32_t id) const override { return slots_[id]->number; }
   void closeSlot(uint32_t id, const char* why) override;
   void closeAll() override;
   void armListener();
+  static size_t pipeCap(const balance::Pool& pool, int count);
   void acceptBatch();
   void onTimer(uint64_t key);
 
@@ -79,7 +81,7 @@ class Engine final : public Worker {
   bool retrying_ = false;           // inside retryWaiting()
   loop::Timers timers_;
   std::vector<uint64_t> due_;  // turn(): the timer keys due, reused
-  tcp::PipePool pipes_{1024};
+  tcp::PipePool pipes_;
   std::vector<char> scratch_;
   tcp::RelayEnv env_{};
 };

@@ -53,6 +53,8 @@ void Engine::openConn(int fd, const net::Addr& peer) {
     pool_.refused.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  c->number = pool_.takeNumber(index_, c->id);
+  pool_.fds.fetch_add(1, std::memory_order_relaxed);
   c->cfd = fd;
   c->client = peer;
   c->lastActiveMs = nowMs_;
@@ -102,6 +104,7 @@ Engine::Try Engine::startConnect(Conn& c) {
     return Try::kFailed;
   }
   c.ufd = fd;
+  pool_.fds.fetch_add(1, std::memory_order_relaxed);
   if (!inProgress) {
     connected(c, true);
     return Try::kStarted;
@@ -208,6 +211,7 @@ void Engine::connectFailed(Conn& c, int err) {
   c.muted &= uint8_t(~2u);
   close(c.ufd);
   c.ufd = -1;
+  pool_.fds.fetch_sub(1, std::memory_order_relaxed);
   pool_.failed(c.sel, *view_, err, "connect", nowMs_);
   connectNext(c);
 }
@@ -347,13 +351,14 @@ void Engine::setInterest(Conn& c, int side, uint32_t mask) {
 void Engine::closeConn(Conn& c, const char* why) {
   if (!c.used) return;
   if (snap_->debug >= 2)
-    log(2, "connection " + std::to_string(globalId(c.id)) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
+    log(2, "connection " + std::to_string(c.number) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
   if (c.io) tcp::closeClientIo(c);  // close_notify while the socket is still open
   for (int side = 0; side < 2; side++) {
     int fd = side ? c.ufd : c.cfd;
     if (fd < 0) continue;
     if (side ? c.umask : c.cmask) poller_->forget(fd);
     close(fd);
+    pool_.fds.fetch_sub(1, std::memory_order_relaxed);
   }
   c.cfd = c.ufd = -1;
   c.cmask = c.umask = 0;
@@ -361,12 +366,13 @@ void Engine::closeConn(Conn& c, const char* why) {
   setPending(c, false);
   pool_.release(c.sel);
   pool_.clientBytes(c.sel.key, c.down.bytes, c.up.bytes);
-  tcp::releaseDir(c.up, pipes_);
-  tcp::releaseDir(c.down, pipes_);
+  tcp::releaseDir(c.up, pipes_, nowMs_);
+  tcp::releaseDir(c.down, pipes_, nowMs_);
   c.used = false;
   c.gen++;
   c.state = 0;
   freeSlots_.push_back(c.id);
+  pool_.giveBackNumber(c.number);
   pool_.releaseConn();
   fdFreed_ = true;
   if (fdWaiters_.empty()) acceptPausedUntilMs_ = 0;  // a descriptor came free: take clients again

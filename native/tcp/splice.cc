@@ -49,10 +49,9 @@ Io spliceFlush(Dir& d, int dst, int& err) {
 }
 
 bool PipePool::acquire(int p[2]) {
-  if (!free_.empty()) {
-    p[1] = free_.back();
-    free_.pop_back();
-    p[0] = free_.back();
+  if (!free_.empty()) {  // the most recently pooled: the oldest may be trimmed soon
+    p[0] = free_.back().fd[0];
+    p[1] = free_.back().fd[1];
     free_.pop_back();
     return true;
   }
@@ -62,6 +61,7 @@ bool PipePool::acquire(int p[2]) {
     return false;
   }
   open_++;
+  fds_.fetch_add(2, std::memory_order_relaxed);
   return true;
 }
 #else
@@ -79,13 +79,8 @@ bool PipePool::acquire(int p[2]) {
 }
 #endif
 
-void PipePool::release(int p[2]) {
-  if (free_.size() / 2 >= 64) {  // keep a small reserve, give the rest back to the system
-    discard(p);
-    return;
-  }
-  free_.push_back(p[0]);
-  free_.push_back(p[1]);
+void PipePool::release(int p[2], int64_t nowMs) {
+  free_.push_back(Idle{{p[0], p[1]}, nowMs});
   p[0] = p[1] = -1;
 }
 
@@ -94,10 +89,23 @@ void PipePool::discard(int p[2]) {
   close(p[1]);
   p[0] = p[1] = -1;
   if (open_) open_--;
+  fds_.fetch_sub(2, std::memory_order_relaxed);
+}
+
+int PipePool::trim(int64_t nowMs) {
+  size_t gone = 0;
+  while (gone < free_.size() && nowMs - free_[gone].sinceMs >= kPipeIdleMs) {
+    int p[2] = {free_[gone].fd[0], free_[gone].fd[1]};
+    discard(p);
+    gone++;
+  }
+  free_.erase(free_.begin(), free_.begin() + long(gone));
+  if (free_.empty()) return -1;
+  return int(free_.front().sinceMs + kPipeIdleMs - nowMs);
 }
 
 PipePool::~PipePool() {
-  for (int fd : free_) close(fd);
+  for (Idle& i : free_) discard(i.fd);
 }
 
 }  // namespace pen::tcp

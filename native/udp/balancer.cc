@@ -121,7 +121,7 @@ void Balancer::listConnections(std::vector<ConnInfo>& out) {
   for (const auto& f : flows_.slots()) {
     if (!f->used) continue;
     ConnInfo c{};
-    c.id = globalId(f->id);
+    c.id = f->number;
     c.state = 2;  // connected
     c.downfd = listenFd_;
     c.upfd = f->fd;

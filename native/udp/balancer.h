@@ -50,6 +50,7 @@ class Balancer final : public Worker {
      listener are sent first. */
   void adoptListener(int fd) override;
   bool inUse(uint32_t id) const override;
+  uint32_t numberOf(uint32_t id) const override { return flows_.at(id)->number; }
   void closeSlot(uint32_t id, const char* why) override;
   void closeAll() override;
   void expire();

@@ -46,7 +46,8 @@ FlowKey flowKeyOf(const net::Addr& client);
 constexpr size_t kResendMax = 512;
 
 struct Flow {
-  uint32_t id = 0;
+  uint32_t id = 0;      // the slot in the worker's table
+  uint32_t number = 0;  // the process-wide connection number (penctl `connection N`)
   uint32_t gen = 0;  // bumped on every reuse of the slot: stale poller events are dropped
   bool used = false;
   int fd = -1;       // upstream socket (connected to sel.server, registered for reading), or -1

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <algorithm>
 #include <cstring>
 
 #include "net/errors.h"
@@ -41,16 +42,17 @@ Flow* Balancer::openFlow(const net::Addr& client, const FlowKey& key) {
     return nullptr;
   }
   pool_.accepted.fetch_add(1, std::memory_order_relaxed);
+  accepted_.fetch_add(1, std::memory_order_relaxed);
   f->sel = std::move(sel);
   f->lastActiveMs = nowMs_;
   if (!connectNext(*f)) return nullptr;
   return f;
 }
 
-/* This worker's share of conn_max (-x): the flow table of each of n workers holds
-   conn_max / n flows (at least one). */
+/* This worker's share of conn_max (-x) and of the descriptor budget: the flow table of each
+   of n workers holds min(conn_max, budget) / n flows (at least one). */
 size_t Balancer::flowCap() const {
-  int n = snap_->connMax / count_;
+  int64_t n = std::min<int64_t>(snap_->connMax, pool_.fdBudget.load(std::memory_order_relaxed)) / count_;
   return size_t(n > 0 ? n : 1);
 }
 
@@ -66,6 +68,7 @@ Flow* Balancer::newFlow(const FlowKey& key, const net::Addr& client) {
   Flow* f = flows_.alloc(key, client);
   if (f) {
     f->stageEpoch = 0;
+    f->number = pool_.takeNumber(index_, f->id);
     pool_.reserveConn(INT_MAX);  // counted in the process-wide total (stats); bounded above
   }
   return f;
@@ -123,6 +126,7 @@ bool Balancer::openUpstream(Flow& f) {
     return false;
   }
   f.fd = fd;
+  pool_.fds.fetch_add(1, std::memory_order_relaxed);
   f.to = sc->addr;
   f.action = "relaying";
   return true;
@@ -179,6 +183,7 @@ void Balancer::closeUpstream(Flow& f) {
   poller_->remove(f.fd);
   close(f.fd);
   f.fd = -1;
+  pool_.fds.fetch_sub(1, std::memory_order_relaxed);
 }
 
 /* Closes f's upstream socket and gives its server back; f stays in the table. */
@@ -190,12 +195,13 @@ void Balancer::detach(Flow& f) {
 void Balancer::closeFlow(Flow& f, const char* why) {
   if (!f.used) return;
   if (snap_->debug >= 2)
-    log(2, "flow " + std::to_string(globalId(f.id)) + " from " + f.client.host() + ":" + std::to_string(f.client.port()) +
+    log(2, "flow " + std::to_string(f.number) + " from " + f.client.host() + ":" + std::to_string(f.client.port()) +
                " closed (" + f.action + "): " + why);
   detach(f);
   pool_.clientBytes(f.sel.key, f.down, f.up);
   f.stageEpoch = 0;  // datagrams staged for it are dropped
   flows_.release(f);
+  pool_.giveBackNumber(f.number);
   pool_.releaseConn();
 }
 

@@ -214,9 +214,20 @@ export function stopControls(pid: number, exited: Promise<Exit>, isDone: () => b
   return { stop, kill };
 }
 
+/**
+ * PEN_TEST_WORKERS=N runs every TCP pen the tests start with `-O "workers N"` (unless the
+ * test sets workers itself), so that the e2e suite proves the same behaviour on N workers.
+ */
+function workersArgs(args: string[]): string[] {
+  const n = process.env.PEN_TEST_WORKERS;
+  if (!n || args.includes('-U') || args.some((a) => /^workers\b/.test(a))) return [];
+  return ['-O', `workers ${n}`];
+}
+
 /** Spawns `pen -f ARGS` (unless foreground: false) and waits until it listens on opts.ready. */
 export async function startPen(args: string[], opts: PenOptions): Promise<Pen> {
-  const fullArgs = opts.foreground === false ? args : ['-f', ...args];
+  const withWorkers = [...workersArgs(args), ...args];
+  const fullArgs = opts.foreground === false ? withWorkers : ['-f', ...withWorkers];
   const child = spawnPen(fullArgs, opts.nofile, opts.env);
   const io = collect(child);
   if (child.pid === undefined) {

@@ -119,18 +119,19 @@ Time 2026-11-25 09:41:33, 2 servers, 1 current<p>
 <td>1</td>
 </tr>
 </table>
+Descriptors: 2 in use of 892 for connections (limit 1024, 132 kept for the control plane)<p>
 </body>
 </html>
 `;
 
-test('the HTML page is Pen\'s, line for line', () => {
+test('the HTML page is Pen\'s, line for line, then pen\'s descriptor budget', () => {
   assert.equal(renderWebStats(gatherStats(source(), NOW)), PAGE);
 });
 
 test('the page adds the access log counters when a log is set, and escapes text', () => {
   const src = { ...source(), accessLogStats: () => ({ destination: '/var/log/<pen>.log', written: 10, dropped: 2, failed: 1 }) };
   const page = renderWebStats(gatherStats(src, NOW));
-  assert.ok(page.endsWith('</table>\n<h2>Access log</h2>/var/log/&lt;pen&gt;.log: 10 written, 2 dropped, 1 failed<p>\n</body>\n</html>\n'));
+  assert.ok(page.endsWith('</table>\n<h2>Access log</h2>/var/log/&lt;pen&gt;.log: 10 written, 2 dropped, 1 failed<p>\nDescriptors: 2 in use of 892 for connections (limit 1024, 132 kept for the control plane)<p>\n</body>\n</html>\n'));
   const none = { ...source(), accessLogStats: () => ({ destination: null, written: 0, dropped: 0, failed: 0 }) };
   assert.doesNotMatch(renderWebStats(gatherStats(none, NOW)), /Access log/);
 });
@@ -148,6 +149,7 @@ test('the USR1 text report: Pen\'s blocks, with the client block printed right',
     'Active connections:',
     'Connection 3 status:\ndownfd = 11, upfd = 12\npending data 7 down, 0 up\nclient 0, server 1',
     'Access log loghost:10000: 3 written, 0 dropped, 0 failed',
+    'Descriptors: 2 in use of 892 for connections (limit 1024, 132 kept for the control plane)',
   ]);
 });
 

@@ -6,7 +6,10 @@ import { command, type Command } from '../command.js';
 import { int, INT_MAX } from '../args.js';
 import { fail, type Reply } from '../reply.js';
 
-/** Connection numbers are 0..conn_max-1, as Pen's table slots; anything else is out of range. */
+/**
+ * Connection numbers are 0..conn_max-1, as Pen's table slots (also with several workers: the
+ * numbers are the process's, native/balance/pool.h takeNumber); anything else is out of range.
+ */
 function outOfRange(ctx: ControlContext, n: number): Reply | null {
   return n < 0 || n >= ctx.settings().connMax ? fail(`Connection ${n} out of range\n`) : null;
 }
