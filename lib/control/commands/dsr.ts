@@ -3,7 +3,7 @@
 // `tarpit_acl N` names the ACL of unused addresses the DSR plane impersonates (ARP replies and
 // SYN-ACKs). An empty tarpit list is refused: Pen's "empty = permit everything" would answer for
 // every address on the segment (quirk 33).
-import { z } from 'zod';
+import { z } from '../../config/zod.js';
 import { command, type Command } from '../command.js';
 import { int, word } from '../args.js';
 import { commandError } from '../reply.js';
