@@ -71,7 +71,7 @@ export async function runAccessLogWorkload(cfg: BenchConfig, dir: string, result
         log(`${tag} ...`);
         let lb: Lb | undefined;
         try {
-          lb = await pen.start(backend.port, dir, `accesslog-${v}`, work.answers);
+          lb = await pen.start(backend.port, dir, `accesslog-${v}`, work.answers, work.placement);
           const m = await work.run(lb);
           await sleep(300); // the last batch of records
           if (v === 'file') m.logged = countLines(file);

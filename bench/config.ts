@@ -4,11 +4,17 @@
 //   BENCH_QUICK=1        short smoke run (< 1 min): 1 s wrk runs, 64 MiB bulk, 500 idle
 //   BENCH_TARGETS=a,b    subset of: direct,pen,haproxy,nginx (default: all)
 //   BENCH_WORKLOADS=a,b  subset of: keepalive,close,download,upload,idle,udp,tls-handshake,
-//                        tls-keepalive (default: all; tls-*: bench/tls.ts)
+//                        tls-keepalive,mc-keepalive,mc-close (default: all; tls-*: bench/tls.ts)
 //                        (udp: bench/udp.ts, with its own knobs BENCH_UDP_SOCKETS/_WINDOW)
+//                        (mc-*: multi-core, free mode: see Placement below)
 //   BENCH_REPEAT=N       rounds per cell, median reported (default 3, quick 1)
 //   BENCH_DURATION=S     seconds per wrk run       BENCH_CONNECTIONS=N  wrk -c
 //   BENCH_BULK_MIB=N     bulk transfer size        BENCH_IDLE=N         idle connections
+//   BENCH_MC_WORKERS=N   mc-*: threads/processes per balancer and HTTP backend, and wrk -t (2)
+//   BENCH_MC_CONNECTIONS=N  mc-*: wrk -c (default BENCH_CONNECTIONS x BENCH_MC_WORKERS)
+//   BENCH_MC_REUSEPORT=1 mc-*: one SO_REUSEPORT listener per peer worker, as pen's (nginx
+//                        `listen ... reuseport`, haproxy one `bind ... thread N` per thread)
+//                        instead of each peer's default shared listener
 //   PEN_BIN=path         pen's entry (default <repo>/bin/pen.js)
 //   PEN_ARGS="..."       extra pen argv, inserted before LISTEN (quotes allowed)
 //   HAPROXY_SPLICE=1     add `option splice-auto` to haproxy (default: haproxy's default)
@@ -21,8 +27,32 @@ import { nofileHardLimit } from './procstat.js';
 
 export const TARGETS = ['direct', 'pen', 'haproxy', 'nginx'] as const;
 export type TargetName = (typeof TARGETS)[number];
-export const WORKLOADS = ['keepalive', 'close', 'download', 'upload', 'idle', 'udp', 'tls-handshake', 'tls-keepalive'] as const;
+export const WORKLOADS = ['keepalive', 'close', 'download', 'upload', 'idle', 'udp', 'tls-handshake', 'tls-keepalive',
+  'mc-keepalive', 'mc-close'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
+
+/**
+ * Where a workload's processes run and how many threads or processes each balancer gets.
+ * pinned: the balancer on lbCpu, backend and load generator on loadCpu, one worker each
+ * (pen's default, haproxy `nbthread 1`, nginx `worker_processes 1`). free (the mc-*
+ * workloads): nothing pinned, balancer, backend and load generator share every CPU, and each
+ * balancer runs `workers` threads (pen `workers N`, haproxy `nbthread N`) or worker processes
+ * (nginx `worker_processes N`, master_process on); the nginx HTTP backend runs as many.
+ */
+export interface Placement {
+  mode: 'pinned' | 'free';
+  /** CPU for the balancer under test; null: not pinned. */
+  lbCpu: number | null;
+  /** CPU for the backend and the load generator; null: not pinned. */
+  loadCpu: number | null;
+  workers: number;
+}
+
+export function placement(cfg: BenchConfig, mode: Placement['mode']): Placement {
+  return mode === 'pinned'
+    ? { mode, lbCpu: cfg.lbCpu, loadCpu: cfg.loadCpu, workers: 1 }
+    : { mode, lbCpu: null, loadCpu: null, workers: cfg.mcWorkers };
+}
 
 export interface BenchConfig {
   quick: boolean;
@@ -34,6 +64,11 @@ export interface BenchConfig {
   repeat: number;
   wrkThreads: number;
   wrkConnections: number;
+  /** mc-* workloads: workers per balancer (and HTTP backend), wrk -t and -c. */
+  mcWorkers: number;
+  mcWrkThreads: number;
+  mcWrkConnections: number;
+  mcReuseport: boolean;
   durationS: number;
   warmupS: number;
   bulkBytes: number;
@@ -107,20 +142,32 @@ export function readConfig(env = process.env): BenchConfig {
   // few of its own; the hard limit is the ceiling (raising it needs CAP_SYS_RESOURCE).
   const idleMax = Math.floor((nofile - 100) / 2);
   const idleCount = Math.min(idleRequested, idleMax);
-  if (idleCount < idleRequested) {
+  const workloads = list(env.BENCH_WORKLOADS, WORKLOADS, 'BENCH_WORKLOADS');
+  if (idleCount < idleRequested && workloads.includes('idle')) {
     notes.push(
       `idle: ${idleCount} connections instead of ${idleRequested}: RLIMIT_NOFILE hard limit is ${hard} ` +
         `and the balancer needs 2 fds per connection (raise it with \`ulimit -Hn\` as root to run ${idleRequested})`,
     );
   }
 
+  const wrkConnections = Math.floor(num(env.BENCH_CONNECTIONS, 50));
+  const mcWorkers = Math.floor(num(env.BENCH_MC_WORKERS, 2));
+  if (mcWorkers < 1) throw new Error('BENCH_MC_WORKERS: at least 1');
+  const mcWrkConnections = Math.floor(num(env.BENCH_MC_CONNECTIONS, wrkConnections * mcWorkers));
+  if (mcWrkConnections < mcWorkers) throw new Error(`BENCH_MC_CONNECTIONS: at least one per wrk thread (${mcWorkers})`);
   return {
     quick,
     lbCpu: pinned ? 0 : null,
     loadCpu: pinned ? 1 : null,
     repeat: Math.max(1, Math.floor(num(env.BENCH_REPEAT, quick ? 1 : 3))),
     wrkThreads: 1,
-    wrkConnections: Math.floor(num(env.BENCH_CONNECTIONS, 50)),
+    wrkConnections,
+    mcWorkers,
+    // One wrk thread per balancer worker (one thread cannot load more than one CPU), and as
+    // many connections per worker as the pinned runs give their single worker.
+    mcWrkThreads: mcWorkers,
+    mcWrkConnections,
+    mcReuseport: env.BENCH_MC_REUSEPORT === '1',
     durationS: num(env.BENCH_DURATION, quick ? 1 : 5),
     warmupS: quick ? 0 : 1,
     bulkBytes: Math.floor(num(env.BENCH_BULK_MIB, quick ? 64 : 1024) * 1024 * 1024),
@@ -128,7 +175,7 @@ export function readConfig(env = process.env): BenchConfig {
     idleCount,
     nofile,
     targets: list(env.BENCH_TARGETS, TARGETS, 'BENCH_TARGETS'),
-    workloads: list(env.BENCH_WORKLOADS, WORKLOADS, 'BENCH_WORKLOADS'),
+    workloads,
     penBin: env.PEN_BIN || path.join(repoRoot, 'bin', 'pen.js'),
     penArgs: splitArgs(env.PEN_ARGS ?? ''),
     haproxySplice: env.HAPROXY_SPLICE === '1',

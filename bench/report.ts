@@ -32,8 +32,13 @@ export interface WorkloadResult {
   title: string;
   backend: string;
   cells: Partial<Record<TargetName, Cell>>;
-  /** "pen/haproxy" -> metric -> ratio; only for metrics with a direction and both cells ok. */
+  /**
+   * "pen/haproxy" -> metric -> ratio; only for metrics with a direction and both cells ok.
+   * "pen/best peer": pen over the better of the peers (haproxy, nginx) per metric, when two
+   * or more peers have it; `bestPeer` names that peer per metric.
+   */
   ratios: Record<string, Record<string, number>>;
+  bestPeer?: Record<string, TargetName>;
 }
 
 export interface TargetInfo {
@@ -67,22 +72,27 @@ const M = (key: string, label: string, better: MetricDef['better'], vsDirect: bo
   digits,
 });
 
+const KEEPALIVE: MetricDef[] = [
+  M('rps', 'requests/s', 'higher', true, 0),
+  M('cpuPerReqUs', 'LB CPU per request (µs)', 'lower', false, 2),
+  M('lbCorePct', 'LB CPU use (% of a core)', null, false, 0),
+  M('p99Ms', 'latency p99 (ms)', 'lower', true, 2),
+  M('errors', 'errors', null, false, 0),
+];
+const CLOSE: MetricDef[] = [
+  M('rps', 'connections/s (= requests/s)', 'higher', true, 0),
+  M('cpuPerConnUs', 'LB CPU per new connection (µs)', 'lower', false, 2),
+  M('lbCorePct', 'LB CPU use (% of a core)', null, false, 0),
+  M('p99Ms', 'latency p99 (ms)', 'lower', true, 2),
+  M('errors', 'errors', null, false, 0),
+];
+
 /** The rows shown per workload, in order. Metrics not listed here still go to the JSON. */
 export const METRICS: Record<WorkloadName, MetricDef[]> = {
-  keepalive: [
-    M('rps', 'requests/s', 'higher', true, 0),
-    M('cpuPerReqUs', 'LB CPU per request (µs)', 'lower', false, 2),
-    M('lbCorePct', 'LB CPU use (% of a core)', null, false, 0),
-    M('p99Ms', 'latency p99 (ms)', 'lower', true, 2),
-    M('errors', 'errors', null, false, 0),
-  ],
-  close: [
-    M('rps', 'connections/s (= requests/s)', 'higher', true, 0),
-    M('cpuPerConnUs', 'LB CPU per new connection (µs)', 'lower', false, 2),
-    M('lbCorePct', 'LB CPU use (% of a core)', null, false, 0),
-    M('p99Ms', 'latency p99 (ms)', 'lower', true, 2),
-    M('errors', 'errors', null, false, 0),
-  ],
+  keepalive: KEEPALIVE,
+  close: CLOSE,
+  'mc-keepalive': KEEPALIVE,
+  'mc-close': CLOSE,
   download: [
     M('gibPerS', 'throughput (GiB/s)', 'higher', true, 2),
     M('cpuPerGiBs', 'LB CPU per GiB (s)', 'lower', false, 3),
@@ -123,26 +133,48 @@ export const METRICS: Record<WorkloadName, MetricDef[]> = {
   ],
 };
 
-/** Fills `w.ratios`: pen/<each peer> for directed metrics, pen/direct where vsDirect. */
+const usable = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && v !== 0;
+
+/**
+ * Fills `w.ratios` (and `w.bestPeer`): pen/<each peer> for directed metrics, pen/best peer
+ * where two or more peers have the metric, pen/direct where vsDirect.
+ */
 export function computeRatios(w: WorkloadResult): void {
   const pen = w.cells.pen;
   w.ratios = {};
+  delete w.bestPeer;
   if (pen?.status !== 'ok') return;
-  // Peers first, direct last: pen/haproxy is the headline, pen/direct the context.
-  const others = (Object.entries(w.cells) as [TargetName, Cell][]).sort(
-    ([a], [b]) => Number(a === 'direct') - Number(b === 'direct'),
-  );
-  for (const [other, cell] of others) {
-    if (other === 'pen' || cell.status !== 'ok') continue;
+  const ok = (Object.entries(w.cells) as [TargetName, Cell][]).filter(([t, c]) => t !== 'pen' && c.status === 'ok');
+  const ratiosTo = (other: TargetName, cell: Cell): void => {
     const out: Record<string, number> = {};
     for (const def of METRICS[w.name]) {
       if (def.better === null || (other === 'direct' && !def.vsDirect)) continue;
       const a = pen.metrics[def.key];
       const b = cell.metrics[def.key];
-      if (a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b !== 0) out[def.key] = a / b;
+      if (usable(a) && usable(b)) out[def.key] = a / b;
     }
     if (Object.keys(out).length) w.ratios[`pen/${other}`] = out;
+  };
+  // Peers first, then the best of them, direct last: pen/peer is the headline, pen/direct
+  // the context.
+  const peers = ok.filter(([t]) => t !== 'direct');
+  for (const [other, cell] of peers) ratiosTo(other, cell);
+  const best: Record<string, number> = {};
+  const bestPeer: Record<string, TargetName> = {};
+  for (const def of METRICS[w.name]) {
+    const a = pen.metrics[def.key];
+    const have = peers.filter(([, c]) => usable(c.metrics[def.key]));
+    if (def.better === null || !usable(a) || have.length < 2) continue;
+    const sign = def.better === 'higher' ? 1 : -1;
+    const [name, cell] = have.reduce((x, y) => (sign * y[1].metrics[def.key]! > sign * x[1].metrics[def.key]! ? y : x));
+    best[def.key] = a / cell.metrics[def.key]!;
+    bestPeer[def.key] = name;
   }
+  if (Object.keys(best).length) {
+    w.ratios['pen/best peer'] = best;
+    w.bestPeer = bestPeer;
+  }
+  for (const [other, cell] of ok.filter(([t]) => t === 'direct')) ratiosTo(other, cell);
 }
 
 function fmt(v: number | undefined, digits: number): string {
@@ -180,7 +212,10 @@ export function renderText(res: Results): string {
         const c = w.cells[t];
         row.push(!c ? '' : c.status === 'ok' ? fmt(c.metrics[def.key], def.digits) : c.status === 'skipped' ? 'skipped' : 'FAILED');
       }
-      for (const r of ratioCols) row.push(fmt(w.ratios[r]![def.key], 2));
+      for (const r of ratioCols) {
+        const peer = r === 'pen/best peer' ? w.bestPeer?.[def.key] : undefined;
+        row.push(`${fmt(w.ratios[r]![def.key], 2)}${peer ? ` (${peer})` : ''}`);
+      }
       rows.push(row);
     }
     lines.push(...pad(rows));
@@ -193,6 +228,7 @@ export function renderText(res: Results): string {
     '',
     'Ratios are pen divided by the other column: below 1.00 means pen is lower (better for',
     'CPU, RSS and latency), above 1.00 means pen is higher (better for requests/s and GiB/s).',
+    'pen/best peer divides by the better peer for that row (named in parentheses).',
     'pen/direct shows the share of the physical limit pen reaches (client-side metrics only).',
     'Direct runs client and backend on one CPU; through a balancer, loopback delivery work',
     'moves to the LB CPU, so bulk throughput above direct (pen/direct > 1) is possible.',

@@ -1,13 +1,15 @@
-// `npm run bench`: every workload against every target, side by side, in one run.
-// Prints the table on stdout (progress on stderr), writes bench/results/latest.json, and
-// exits 1 when a cell failed (a skipped target or workload is not a failure).
+// `npm run bench`: every workload against every target, side by side, in one run: the
+// pinned workloads first, then udp, tls-* and the access-log comparison, then the free-mode
+// multi-core ones (mc-*). Prints the table on stdout (progress on stderr), writes
+// bench/results/latest.json, and exits 1 when a cell failed (a skipped target or workload is
+// not a failure).
 // Every process it starts is stopped by pid before it exits, also on error and Ctrl-C.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readConfig, type BenchConfig, type TargetName } from './config.js';
 import { startBulkBackend, startHttpBackend, startIdleBackend, type Backend } from './backends.js';
-import { makeTargets, type Lb } from './peers.js';
+import { makeTargets, type Lb, type Target } from './peers.js';
 import { makeWorkloads, type Metrics, type Workload } from './workloads.js';
 import { installCleanupHandlers, stop, stopAll } from './processes.js';
 import { computeRatios, medianMetrics, renderText, writeJson, type Results, type WorkloadResult } from './report.js';
@@ -31,56 +33,23 @@ function headline(m: Metrics): string {
   return '';
 }
 
-type BackendKind = Workload['backend'];
-
-function startBackend(kind: BackendKind, cfg: BenchConfig, dir: string): Promise<Backend> {
-  if (kind === 'http') return startHttpBackend(cfg, dir);
-  if (kind === 'bulk') return startBulkBackend(cfg);
+function startBackend(w: Workload, cfg: BenchConfig, dir: string): Promise<Backend> {
+  if (w.backend === 'http') return startHttpBackend(cfg, dir, w.placement);
+  if (w.backend === 'bulk') return startBulkBackend(cfg);
   return startIdleBackend(cfg);
 }
 
-async function main(): Promise<number> {
-  const cfg = readConfig();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pen-bench-'));
-  const removeDir = async () => {
-    if (!cfg.keepTmp) fs.rmSync(dir, { recursive: true, force: true });
-  };
-  installCleanupHandlers(removeDir);
+/** Workloads with the same key share one backend: its kind, and where it runs. */
+const backendKey = (w: Workload): string => (w.placement.mode === 'pinned' ? w.backend : `${w.backend} (${w.placement.mode})`);
 
-  const targets = makeTargets(cfg);
-  const workloads = makeWorkloads(cfg);
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const results: Results = {
-    meta: {
-      date: new Date().toISOString(),
-      quick: cfg.quick,
-      host: `${os.availableParallelism()} CPUs (${cpu}), Linux ${os.release()}, node ${process.version}`,
-      pinning:
-        cfg.lbCpu === null
-          ? 'not pinned (one CPU)'
-          : `balancer on CPU ${cfg.lbCpu}, backends and load generators on CPU ${cfg.loadCpu}`,
-      params: {
-        repeat: cfg.repeat,
-        cpuTimeResolutionS: 1 / CLK_TCK,
-        wrk: `-t${cfg.wrkThreads} -c${cfg.wrkConnections} -d${cfg.durationS}s (warm-up ${cfg.warmupS}s)`,
-        bulkBytes: cfg.bulkBytes,
-        idleRequested: cfg.idleRequested,
-        idleCount: cfg.idleCount,
-        nofile: cfg.nofile,
-        penArgs: cfg.penArgs,
-        haproxySplice: cfg.haproxySplice,
-      },
-      tools: { wrk: anyOutput('wrk', ['-v']) ?? 'not installed' },
-      backends: {} as Record<string, string>,
-      tempDir: cfg.keepTmp ? dir : undefined,
-    },
-    notes: cfg.notes,
-    targets: targets.map((t) => ({ name: t.name, version: t.version, describe: t.describe, skipReason: t.skipReason })),
-    workloads: [],
-  };
-  for (const t of targets) if (t.skipReason) log(`${t.name}: skipped: ${t.skipReason}`);
-
-  const backends = new Map<BackendKind, Backend>();
+/**
+ * Runs `workloads` against `targets` (rounds interleaved, median per cell), appends their
+ * results to `results`, and returns the number of failed cells. Starts each backend once
+ * and stops it after the last workload that uses it.
+ */
+async function runCells(cfg: BenchConfig, dir: string, targets: Target[], workloads: Workload[],
+  results: Results): Promise<number> {
+  const backends = new Map<string, Backend>();
   let failures = 0;
   try {
     for (const [i, w] of workloads.entries()) {
@@ -90,10 +59,10 @@ async function main(): Promise<number> {
       let backendError = w.skipReason;
       if (!backendError) {
         try {
-          backend = backends.get(w.backend) ?? (await startBackend(w.backend, cfg, dir));
-          backends.set(w.backend, backend);
+          backend = backends.get(backendKey(w)) ?? (await startBackend(w, cfg, dir));
+          backends.set(backendKey(w), backend);
           wr.backend = backend.description;
-          (results.meta.backends as Record<string, string>)[w.backend] = backend.description;
+          (results.meta.backends as Record<string, string>)[backendKey(w)] = backend.description;
         } catch (e) {
           backendError = `backend failed to start: ${(e as Error).message}`;
           failures++;
@@ -109,7 +78,7 @@ async function main(): Promise<number> {
           log(`${tag} ...`);
           let lb: Lb | undefined;
           try {
-            lb = await t.start(backend.port, dir, w.name, w.answers);
+            lb = await t.start(backend.port, dir, w.name, w.answers, w.placement);
             const metrics = await w.run(lb);
             samples.set(t.name, [...(samples.get(t.name) ?? []), metrics]);
             log(`${tag}: ${headline(metrics)}`);
@@ -134,15 +103,86 @@ async function main(): Promise<number> {
         }
       }
       computeRatios(wr);
+      const spread = spreadNote(wr);
+      if (spread) results.notes.push(spread);
       // Stop a backend as soon as no later workload uses it.
-      if (backend && !workloads.slice(i + 1).some((n) => n.backend === w.backend)) {
+      if (backend && !workloads.slice(i + 1).some((n) => backendKey(n) === backendKey(w))) {
         await stop(backend.child);
-        backends.delete(w.backend);
+        backends.delete(backendKey(w));
       }
     }
+  } finally {
+    for (const b of backends.values()) await stop(b.child);
+  }
+  return failures;
+}
+
+/**
+ * "mc-close: pen's 2 workers accepted 50,123 / 49,877 clients (50.1 % / 49.9 %) ..." from
+ * pen's acceptedWorkerN metrics (free mode), or null when the cell has none.
+ */
+function spreadNote(wr: WorkloadResult): string | null {
+  const m = wr.cells.pen?.metrics ?? {};
+  const counts: number[] = [];
+  for (let i = 0; m[`acceptedWorker${i}`] !== undefined; i++) counts.push(m[`acceptedWorker${i}`]!);
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (counts.length < 2 || total === 0) return null;
+  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+  const pct = counts.map((c) => `${((100 * c) / total).toFixed(1)} %`).join(' / ');
+  return `${wr.name}: pen's ${counts.length} workers accepted ${counts.map(n).join(' / ')} clients (${pct}; ` +
+    'since start: probe, warm-up and measured run; SO_REUSEPORT, the kernel spreads them by address and port)';
+}
+
+async function main(): Promise<number> {
+  const cfg = readConfig();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pen-bench-'));
+  const removeDir = async () => {
+    if (!cfg.keepTmp) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  installCleanupHandlers(removeDir);
+
+  const targets = makeTargets(cfg);
+  const pinned = makeWorkloads(cfg, 'pinned');
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const results: Results = {
+    meta: {
+      date: new Date().toISOString(),
+      quick: cfg.quick,
+      host: `${os.availableParallelism()} CPUs (${cpu}), Linux ${os.release()}, node ${process.version}`,
+      pinning:
+        cfg.lbCpu === null
+          ? 'not pinned (one CPU)'
+          : `balancer on CPU ${cfg.lbCpu}, backends and load generators on CPU ${cfg.loadCpu}` +
+            (cfg.workloads.some((w) => w.startsWith('mc-')) ? ' (mc-*: nothing pinned)' : ''),
+      params: {
+        repeat: cfg.repeat,
+        cpuTimeResolutionS: 1 / CLK_TCK,
+        wrk: `-t${cfg.wrkThreads} -c${cfg.wrkConnections} -d${cfg.durationS}s (warm-up ${cfg.warmupS}s)`,
+        multiCore: `mc-*: nothing pinned, ${cfg.mcWorkers} workers per balancer and backend, wrk -t${cfg.mcWrkThreads} -c${cfg.mcWrkConnections}`,
+        bulkBytes: cfg.bulkBytes,
+        idleRequested: cfg.idleRequested,
+        idleCount: cfg.idleCount,
+        nofile: cfg.nofile,
+        penArgs: cfg.penArgs,
+        haproxySplice: cfg.haproxySplice,
+      },
+      tools: { wrk: anyOutput('wrk', ['-v']) ?? 'not installed' },
+      backends: {} as Record<string, string>,
+      tempDir: cfg.keepTmp ? dir : undefined,
+    },
+    notes: cfg.notes,
+    targets: targets.map((t) => ({ name: t.name, version: t.version, describe: t.describe, skipReason: t.skipReason })),
+    workloads: [],
+  };
+  for (const t of targets) if (t.skipReason) log(`${t.name}: skipped: ${t.skipReason}`);
+
+  let failures = 0;
+  try {
+    failures += await runCells(cfg, dir, targets, pinned, results);
     failures += await runUdpWorkload(cfg, dir, results, log);
     failures += await runTlsWorkloads(cfg, dir, results, log);
     failures += await runAccessLogWorkload(cfg, dir, results, log);
+    failures += await runCells(cfg, dir, targets, makeWorkloads(cfg, 'free'), results);
   } finally {
     await stopAll();
     await removeDir();

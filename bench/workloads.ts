@@ -1,11 +1,12 @@
-// The workloads. Each runs its load generator on the load CPU against one target's port
-// and returns plain metrics (numbers keyed by the names report.ts knows). The balancer's
-// CPU is the utime+stime delta of its pid (all threads) across the load; "direct" has no
-// balancer, so its cells carry only the client-side numbers (the physical limit).
+// The workloads. Each runs its load generator on the load CPU (or unpinned, in free mode:
+// the mc-* workloads) against one target's port and returns plain metrics (numbers keyed by
+// the names report.ts knows). The balancer's CPU is the utime+stime delta of its pid (all
+// threads, and its worker processes) across the load; "direct" has no balancer, so its cells
+// carry only the client-side numbers (the physical limit).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchConfig, WorkloadName } from './config.js';
+import { placement, type BenchConfig, type Placement, type WorkloadName } from './config.js';
 import { bulkAnswers, httpAnswers, idleAnswers } from './backends.js';
 import { cpuSeconds, rssBytes } from './procstat.js';
 import { sleep } from './ports.js';
@@ -19,6 +20,8 @@ export interface Workload {
   name: WorkloadName;
   title: string;
   backend: 'http' | 'bulk' | 'idle';
+  /** Where the balancer, backend and load run, and each balancer's worker count. */
+  placement: Placement;
   /** Readiness probe through a target: true once a real request made the round trip. */
   answers: (port: number) => Promise<boolean>;
   /** null when the workload can run here, else why it is skipped. */
@@ -88,16 +91,23 @@ export function parseWrk(out: string): WrkResult {
   return { requests, seconds, rps: requests / seconds, errors, p50Ms: lat('50'), p99Ms: lat('99') };
 }
 
-async function runWrk(cfg: BenchConfig, port: number, durationS: number, close: boolean): Promise<WrkResult> {
+/** wrk's threads and connections, and its CPU (null: not pinned). */
+interface WrkLoad {
+  threads: number;
+  connections: number;
+  cpu: number | null;
+}
+
+async function runWrk(cfg: BenchConfig, load: WrkLoad, port: number, durationS: number, close: boolean): Promise<WrkResult> {
   const d = Math.max(1, Math.round(durationS));
   const child = start({
     name: 'wrk',
-    cpu: cfg.loadCpu,
+    cpu: load.cpu,
     nofile: cfg.nofile,
     cmd: 'wrk',
     args: [
-      `-t${cfg.wrkThreads}`,
-      `-c${cfg.wrkConnections}`,
+      `-t${load.threads}`,
+      `-c${load.connections}`,
       `-d${d}s`,
       '--latency',
       ...(close ? ['-H', 'Connection: close'] : []),
@@ -107,19 +117,38 @@ async function runWrk(cfg: BenchConfig, port: number, durationS: number, close: 
   return parseWrk(await finish(child, (d + 30) * 1000));
 }
 
-function httpWorkload(cfg: BenchConfig, close: boolean): Workload {
+/**
+ * keep-alive requests or one connection per request, pinned (one worker per balancer, the
+ * cfg's wrk) or free (mc-*: N workers, wrk -tN with cfg.mcWrkConnections, nothing pinned).
+ * In free mode pen's cells also carry acceptedWorker0..N-1: the clients each of its workers
+ * accepted since start (probe, warm-up and measured run).
+ */
+function httpWorkload(cfg: BenchConfig, close: boolean, mode: Placement['mode']): Workload {
   const perKey = close ? 'cpuPerConnUs' : 'cpuPerReqUs';
+  const where = placement(cfg, mode);
+  const load: WrkLoad = mode === 'pinned'
+    ? { threads: cfg.wrkThreads, connections: cfg.wrkConnections, cpu: where.loadCpu }
+    : { threads: cfg.mcWrkThreads, connections: cfg.mcWrkConnections, cpu: where.loadCpu };
+  const wrk = `wrk -t${load.threads} -c${load.connections} -d${cfg.durationS}s${close ? " -H 'Connection: close'" : ''}`;
+  let title = close ? `one connection per request (${wrk})` : `keep-alive small HTTP requests (${wrk})`;
+  if (mode === 'free') {
+    const n = where.workers;
+    const peers = cfg.mcReuseport
+      ? `haproxy nbthread ${n} (a bind per thread), nginx worker_processes ${n} (reuseport)`
+      : `haproxy nbthread ${n}, nginx worker_processes ${n}`;
+    title = `multi-core, free mode (nothing pinned): ${title}; pen -O 'workers ${n}', ${peers}, ` +
+      `nginx backend with ${n} workers`;
+  }
   return {
-    name: close ? 'close' : 'keepalive',
-    title: close
-      ? `one connection per request (wrk -t${cfg.wrkThreads} -c${cfg.wrkConnections} -d${cfg.durationS}s -H 'Connection: close')`
-      : `keep-alive small HTTP requests (wrk -t${cfg.wrkThreads} -c${cfg.wrkConnections} -d${cfg.durationS}s)`,
+    name: mode === 'free' ? (close ? 'mc-close' : 'mc-keepalive') : close ? 'close' : 'keepalive',
+    title,
     backend: 'http',
+    placement: where,
     answers: httpAnswers,
     skipReason: hasCommand('wrk') ? null : 'wrk not installed (Debian: wrk)',
     async run(lb) {
-      if (cfg.warmupS > 0) await runWrk(cfg, lb.port, cfg.warmupS, close);
-      const { result: w, cpuS, wallS } = await withCpu(lb, () => runWrk(cfg, lb.port, cfg.durationS, close));
+      if (cfg.warmupS > 0) await runWrk(cfg, load, lb.port, cfg.warmupS, close);
+      const { result: w, cpuS, wallS } = await withCpu(lb, () => runWrk(cfg, load, lb.port, cfg.durationS, close));
       if (w.requests === 0) throw new Error(`wrk completed no request (${w.errors} errors)`);
       const m: Metrics = { rps: w.rps, requests: w.requests, errors: w.errors, p50Ms: w.p50Ms, p99Ms: w.p99Ms };
       if (cpuS !== null) {
@@ -127,6 +156,7 @@ function httpWorkload(cfg: BenchConfig, close: boolean): Workload {
         m.lbCpuS = cpuS;
         m.lbCorePct = (cpuS / wallS) * 100;
       }
+      if (lb.acceptedByWorker) (await lb.acceptedByWorker()).forEach((n, i) => (m[`acceptedWorker${i}`] = n));
       return m;
     },
   };
@@ -140,6 +170,7 @@ function bulkWorkload(cfg: BenchConfig, direction: 'get' | 'put'): Workload {
     name: direction === 'get' ? 'download' : 'upload',
     title: `bulk ${direction === 'get' ? 'download' : 'upload'}: ${size} over one connection`,
     backend: 'bulk',
+    placement: placement(cfg, 'pinned'),
     answers: bulkAnswers,
     skipReason: null,
     async run(lb) {
@@ -194,6 +225,7 @@ function idleWorkload(cfg: BenchConfig): Workload {
     name: 'idle',
     title: `${cfg.idleCount.toLocaleString('en-US')} idle connections held open`,
     backend: 'idle',
+    placement: placement(cfg, 'pinned'),
     answers: idleAnswers,
     skipReason: cfg.idleCount > 0 ? null : 'no idle connections possible within the fd limit',
     async run(lb) {
@@ -238,18 +270,24 @@ function idleWorkload(cfg: BenchConfig): Workload {
   };
 }
 
-/** The workloads the config asks for, in the order they run (udp runs apart: bench/udp.ts). */
-/** Run by bench/tls.ts, not through makeWorkloads(). */
-type TlsWorkload = 'tls-handshake' | 'tls-keepalive';
+/** Run apart, by bench/udp.ts and bench/tls.ts, not through makeWorkloads(). */
+type ApartWorkload = 'udp' | 'tls-handshake' | 'tls-keepalive';
 
-export function makeWorkloads(cfg: BenchConfig): Workload[] {
-  const all: Record<Exclude<WorkloadName, 'udp' | TlsWorkload>, () => Workload> = {
-    keepalive: () => httpWorkload(cfg, false),
-    close: () => httpWorkload(cfg, true),
+/**
+ * The workloads the config asks for that run through run.ts's cells, in the order they run,
+ * of one placement mode: 'pinned' (run first) or 'free' (the mc-* ones, run last).
+ */
+export function makeWorkloads(cfg: BenchConfig, mode: Placement['mode'] = 'pinned'): Workload[] {
+  const all: Record<Exclude<WorkloadName, ApartWorkload>, () => Workload> = {
+    keepalive: () => httpWorkload(cfg, false, 'pinned'),
+    close: () => httpWorkload(cfg, true, 'pinned'),
     download: () => bulkWorkload(cfg, 'get'),
     upload: () => bulkWorkload(cfg, 'put'),
     idle: () => idleWorkload(cfg),
+    'mc-keepalive': () => httpWorkload(cfg, false, 'free'),
+    'mc-close': () => httpWorkload(cfg, true, 'free'),
   };
   return cfg.workloads.filter((w) => w !== 'udp' && !w.startsWith('tls-'))
-    .map((w) => all[w as Exclude<WorkloadName, 'udp' | TlsWorkload>]());
+    .map((w) => all[w as Exclude<WorkloadName, ApartWorkload>]())
+    .filter((w) => w.placement.mode === mode);
 }

@@ -38,7 +38,7 @@ DataPlane::DataPlane(const PlaneOptions& opts, events::Queue& events)
    own descriptors) and each worker's listener and wake-up pipe. */
 void DataPlane::setFdBudget(int workers) {
   if (fdLimit_ <= 0) return;
-  int64_t reserve = kFdReserve + 4 * int64_t(workers);
+  int64_t reserve = std::min(kFdReserve, fdLimit_ / 4) + 4 * int64_t(workers);
   pool_.fdBudget.store(fdLimit_ > reserve + 2 ? fdLimit_ - reserve : 2);
 }
 

@@ -44,7 +44,8 @@ struct PlaneOptions {
 };
 
 constexpr int kMaxWorkers = 256;
-/* Descriptors kept out of the workers' budget for the control plane (plus 4 per worker). */
+/* Descriptors kept out of the workers' budget for the control plane: this many, or a quarter
+   of a smaller limit, plus 4 per worker (its listener and wake-up pipe). */
 constexpr int64_t kFdReserve = 128;
 
 class DataPlane {

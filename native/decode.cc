@@ -192,6 +192,8 @@ Snapshot snapshot(const Napi::Value& v) {
   s.timeoutMs = integer(o, "timeoutMs", "", 1, INT32_MAX);
   s.pendingMax = integer(o, "pendingMax", "", 1, INT32_MAX);
   s.idleTimeoutSec = integer(o, "idleTimeoutSec", "", 0, INT32_MAX);
+  s.udpResponses = integer(o, "udpResponses", "", 0, INT32_MAX);
+  s.udpTimeoutSec = integer(o, "udpTimeoutSec", "", 0, INT32_MAX);
   s.tcpNodelay = boolean(o, "tcpNodelay", "");
   s.fastclose = Fastclose(integer(o, "fastclose", "", 0, 3));
   s.keepalive = boolean(o, "keepalive", "");
@@ -256,6 +258,8 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
   o.Set("timeoutMs", s.timeoutMs);
   o.Set("pendingMax", s.pendingMax);
   o.Set("idleTimeoutSec", s.idleTimeoutSec);
+  o.Set("udpResponses", s.udpResponses);
+  o.Set("udpTimeoutSec", s.udpTimeoutSec);
   o.Set("tcpNodelay", s.tcpNodelay);
   o.Set("fastclose", int(s.fastclose));
   o.Set("keepalive", s.keepalive);

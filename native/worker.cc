@@ -45,6 +45,14 @@ void Worker::run() {
     int n = poller_->wait(evs.data(), kMaxEvents, timeout);
     if (stopping_.load(std::memory_order_relaxed)) break;
     nowMs_ = util::monotonicMs();
+    // The wake-up pipe is drained before anything handed over is looked at: a hand-over made
+    // after the drain leaves a byte in the pipe, so it is never missed.
+    for (int i = 0; i < n; i++) {
+      if (loop::token::kind(evs[size_t(i)].token) == loop::token::kWake) {
+        wakeup_.drain();
+        break;
+      }
+    }
     if (uint64_t ver = pool_.version(); ver != viewVersion_) {
       viewVersion_ = ver;
       std::shared_ptr<const balance::View> prev = std::move(view_);

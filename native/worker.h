@@ -74,8 +74,9 @@ class Worker {
   Worker(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events);
 
   // ---- hooks, on the worker thread; one call per turn on the event path (turn()) ----
-  /* Handles the n events of one wait (a kWake token: drainWake()), then the turn's own work.
-     Returns the milliseconds until its next deadline, -1 for none. */
+  /* Handles the n events of one wait (a kWake token needs nothing more: the pipe is drained
+     already), then the turn's own work. Returns the milliseconds until its next deadline, -1
+     for none. */
   virtual int turn(const loop::Event* evs, int n) = 0;
   /* snap_ has just replaced prev. */
   virtual void adoptSnapshot(const Snapshot& prev) = 0;
@@ -91,7 +92,6 @@ class Worker {
   virtual void closeAll() = 0;
 
   // ---- worker thread ----
-  void drainWake() { wakeup_.drain(); }
   /* Server state (regular index, kEmergency or kAbuse) and configuration; nullptr when there
      is no such server in the current snapshot. */
   balance::ServerState* state(int server) { return conf(server) ? pool_.state(server) : nullptr; }

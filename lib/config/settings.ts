@@ -86,6 +86,8 @@ export const SettingsSchema = z.object({
   /** dsr_if: Direct Server Return on this interface instead of a listening socket (start-up only). */
   dsrIf: z.string().min(1).nullable(),
   tarpitAcl: int(-1, 9), //           tarpit_acl: the ACL of addresses DSR impersonates; -1 = off
+  udpResponses: int(0), //            udp_responses: replies that end a flow (0 = never)
+  udpTimeout: int(0), //              udp_timeout: seconds a flow waits for its first reply (0 = idle_timeout)
 
   // Logs and statistics (lib/log/).
   /** -l / `log`: request log destination as written: a file, or HOST:PORT for penlogd (UDP). */
@@ -154,6 +156,8 @@ export const DEFAULTS: Settings = Object.freeze({
   udp: false,
   dsrIf: null,
   tarpitAcl: -1,
+  udpResponses: 0,
+  udpTimeout: 0,
   log: null,
   webStats: null,
   ascii: false,

@@ -11,6 +11,7 @@ import { commands as modes } from './commands/modes.js';
 import { commands as processCommands } from './commands/process.js';
 import { commands as servers } from './commands/servers.js';
 import { commands as ssl } from './commands/ssl.js';
+import { commands as udp } from './commands/udp.js';
 import { commands as unsupported } from './commands/unsupported.js';
 
 /**
@@ -35,6 +36,6 @@ let table: CommandTable | null = null;
 
 /** pen's command table (built on first use; call it at start-up to check it early). */
 export function commandTable(): CommandTable {
-  table ??= buildTable([servers, acl, modes, globals, clients, processCommands, files, logging, ssl, dsr, unsupported]);
+  table ??= buildTable([servers, acl, modes, globals, clients, processCommands, files, logging, ssl, udp, dsr, unsupported]);
   return table;
 }

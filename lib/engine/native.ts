@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 /** Must equal kAbiVersion in native/snapshot.h. Bump both when a shape below changes. */
-export const ABI_VERSION = 5;
+export const ABI_VERSION = 6;
 
 /** Address family codes shared with native/net/addr.h. */
 export const FAMILY = { unset: 0, inet: 4, inet6: 6, unix: 1 } as const;
@@ -53,6 +53,10 @@ export interface Snapshot {
   timeoutMs: number;
   pendingMax: number;
   idleTimeoutSec: number;
+  /** UDP: replies that end a flow (0 = never). */
+  udpResponses: number;
+  /** UDP: seconds a flow without a reply yet lives (0 = idleTimeoutSec's rule). */
+  udpTimeoutSec: number;
   tcpNodelay: boolean;
   fastclose: number;
   keepalive: boolean;

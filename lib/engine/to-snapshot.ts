@@ -91,6 +91,8 @@ export async function toSnapshot(s: Settings, resolve: HostResolver = resolveAll
     timeoutMs: s.timeout * 1000,
     pendingMax: s.pendingMax,
     idleTimeoutSec: s.idleTimeout,
+    udpResponses: s.udpResponses,
+    udpTimeoutSec: s.udpTimeout,
     tcpNodelay: s.tcpNodelay,
     fastclose: FASTCLOSE[s.tcpFastclose],
     keepalive: s.keepalive,

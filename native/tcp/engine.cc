@@ -49,7 +49,7 @@ int Engine::turn(const loop::Event* evs, int n) {
       uint64_t kind = token::kind(t);
       if ((kind == kSideServer) != (pass == 1)) continue;
       if (kind == token::kWake) {
-        drainWake();
+        continue;  // drained by the Worker
       } else if (kind == token::kListener) {
         if (listenMask_) acceptBatch();
       } else {

@@ -351,7 +351,9 @@ void Engine::setInterest(Conn& c, int side, uint32_t mask) {
 void Engine::closeConn(Conn& c, const char* why) {
   if (!c.used) return;
   if (snap_->debug >= 2)
-    log(2, "connection " + std::to_string(c.number) + " from " + c.client.host() + " closed (" + c.action + "): " + why);
+    log(2, "connection " + std::to_string(c.number) + " from " + c.client.host() +
+               (c.sel.server != kNone ? " to " + balance::Pool::describe(*snap_, c.sel.server) : std::string()) +
+               " closed (" + c.action + "): " + why);
   if (c.io) tcp::closeClientIo(c);  // close_notify while the socket is still open
   for (int side = 0; side < 2; side++) {
     int fd = side ? c.ufd : c.cfd;

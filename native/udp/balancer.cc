@@ -5,7 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <unordered_map>
 
@@ -29,7 +31,7 @@ int Balancer::turn(const loop::Event* evs, int n) {
     uint64_t t = evs[i].token;
     uint64_t kind = token::kind(t);
     if (kind == token::kWake) {
-      drainWake();
+      continue;  // drained by the Worker
     } else if (kind == token::kListener) {
       if (listenFd_ >= 0) readListener();
     } else {
@@ -87,22 +89,33 @@ int64_t Balancer::idleMs() const {
   return int64_t(snap_->idleTimeoutSec > 0 ? snap_->idleTimeoutSec : kDefaultIdleSec) * 1000;
 }
 
-/* Closes flows idle for idleMs(), oldest first (the LRU tail is the least recently active). */
+/* How long a flow may wait for its first reply (udp_timeout; 0: the idle rule alone). */
+int64_t Balancer::unansweredMs() const { return int64_t(snap_->udpTimeoutSec) * 1000; }
+
+/* Closes flows idle for idleMs(), oldest first (the LRU tail is the least recently active),
+   and flows that had no reply within udp_timeout of their start. */
 void Balancer::expire() {
   int64_t idle = idleMs();
   while (Flow* f = flows_.oldest()) {
     if (nowMs_ - f->lastActiveMs < idle) break;
     closeFlow(*f, "idle timeout");
   }
+  while (!unanswered_.empty() && unanswered_.front().atMs <= nowMs_) {
+    Deadline d = unanswered_.front();
+    unanswered_.pop_front();
+    Flow* f = flows_.at(d.id);
+    if (f && f->gen == d.gen && f->replies == 0) closeFlow(*f, "no reply within udp_timeout");
+  }
 }
 
 int Balancer::nextTimeoutMs() const {
-  const Flow* f = flows_.oldest();
-  int64_t next = -1;
-  if (f) next = f->lastActiveMs + idleMs() - util::monotonicMs();
-  if (dropped_ != droppedReported_) next = next < 0 || next > kDropReportMs ? kDropReportMs : next;
-  if (next < 0) return f ? 0 : -1;
-  return int(next > 3600000 ? 3600000 : next);
+  constexpr int64_t kNever = INT64_MAX;
+  int64_t now = util::monotonicMs(), next = kNever;
+  if (const Flow* f = flows_.oldest()) next = f->lastActiveMs + idleMs() - now;
+  if (!unanswered_.empty()) next = std::min(next, unanswered_.front().atMs - now);
+  if (dropped_ != droppedReported_) next = std::min<int64_t>(next, kDropReportMs);
+  if (next == kNever) return -1;
+  return int(std::clamp<int64_t>(next, 0, 3600000));
 }
 
 /* Datagrams dropped (no server, denied, full buffers): one log line per second at most. */

@@ -20,7 +20,9 @@
 // conn_max / workers of them; server choice and client tracking are the pool's.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,12 @@ namespace pen::udp {
 
 /* Idle time after which a flow is closed when idle_timeout is 0 (Pen had no timer at all). */
 constexpr int kDefaultIdleSec = 60;
+/* The most flows one client address holds in one worker: beyond it, its own oldest flow
+   makes room (a storm of source ports, as a resolver sends, recycles its own flows). */
+constexpr uint32_t kMaxFlowsPerClient = 1024;
+/* Making room, the least recently active flows are searched this far for one that has been
+   answered, which goes before flows still waiting for a reply. */
+constexpr int kEvictScan = 64;
 
 class Balancer final : public Worker {
  public:
@@ -54,6 +62,7 @@ class Balancer final : public Worker {
   void closeSlot(uint32_t id, const char* why) override;
   void closeAll() override;
   void expire();
+  int64_t unansweredMs() const;
   int nextTimeoutMs() const;
   int64_t idleMs() const;
   void reportDrops();
@@ -71,6 +80,8 @@ class Balancer final : public Worker {
   void detach(Flow& f);
   void closeFlow(Flow& f, const char* why);
   bool evictOldest(const Flow* keep, const char* why);
+  void linkClient(Flow& f);
+  void unlinkClient(Flow& f);
   uint64_t token(const Flow& f) const;
 
   // ---- io.cc: the datagram paths ----
@@ -83,6 +94,16 @@ class Balancer final : public Worker {
 
   // worker state
   FlowTable flows_;
+  struct ClientFlows {
+    int head = -1, tail = -1;  // oldest, newest
+    uint32_t count = 0;
+  };
+  std::unordered_map<net::AddrKey, ClientFlows, net::AddrKeyHash> byClient_;
+  struct Deadline {
+    uint32_t id, gen;
+    int64_t atMs;
+  };
+  std::deque<Deadline> unanswered_;  // udp_timeout: flows in creation order
   int listenFd_ = -1;
   int listenFamily_ = 0;
   bool listenWildcard_ = false;

@@ -58,10 +58,12 @@ struct Flow {
   Local local;
   int64_t lastActiveMs = 0;  // last datagram either way (monotonic)
   uint64_t up = 0, down = 0;  // bytes client -> server, server -> client
+  uint32_t replies = 0;        // datagrams relayed to the client (udp_responses)
   std::vector<char> last;      // last datagram sent upstream, when <= kResendMax
   const char* action = "";     // what was being attempted, for log lines
   bool noGso = false;          // the kernel refused a GSO send on this flow's socket
   int prev = -1, next = -1;    // LRU list, most recently active at the head
+  int cprev = -1, cnext = -1;  // the flows of the same client address, oldest first
   // Staging of the current listener batch (io.cc): datagrams waiting to go upstream.
   uint32_t stageEpoch = 0;
   int stageHead = -1, stageTail = -1;

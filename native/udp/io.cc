@@ -191,6 +191,11 @@ void Balancer::readUpstream(Flow& f) {
       f.lastActiveMs = nowMs_;
       flows_.touch(f);
       pool_.succeeded(f.sel.server, "a reply was received");
+      f.replies += uint32_t(n);
+      if (snap_->udpResponses > 0 && f.replies >= uint32_t(snap_->udpResponses)) {
+        closeFlow(f, "answered (udp_responses)");  // its replies are in out_ already
+        return;
+      }
     }
     if (n < room) return;
   }

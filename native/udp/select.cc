@@ -56,9 +56,15 @@ size_t Balancer::flowCap() const {
   return size_t(n > 0 ? n : 1);
 }
 
-/* A fresh flow; when the table is full, the least recently active flow is closed first
-   (datagrams staged for it are sent before). */
+/* A fresh flow. A client address at kMaxFlowsPerClient gives up its own oldest flow first;
+   when the table is full, the least recently active flow goes (evictOldest). Datagrams staged
+   for a flow that goes are sent before. */
 Flow* Balancer::newFlow(const FlowKey& key, const net::Addr& client) {
+  auto it = byClient_.find(net::keyOf(client));
+  if (it != byClient_.end() && it->second.count >= std::min<size_t>(kMaxFlowsPerClient, flowCap())) {
+    flushStaged();
+    if (Flow* own = flows_.at(uint32_t(it->second.head))) closeFlow(*own, "evicted: the client holds too many flows");
+  }
   size_t cap = flowCap();
   if (flows_.size() >= cap) {
     flushStaged();
@@ -70,17 +76,52 @@ Flow* Balancer::newFlow(const FlowKey& key, const net::Addr& client) {
     f->stageEpoch = 0;
     f->number = pool_.takeNumber(index_, f->id);
     pool_.reserveConn(INT_MAX);  // counted in the process-wide total (stats); bounded above
+    linkClient(*f);
+    if (snap_->udpTimeoutSec > 0) unanswered_.push_back(Deadline{f->id, f->gen, nowMs_ + unansweredMs()});
   }
   return f;
 }
 
-/* Closes the least recently active flow other than keep. Returns false when there is none. */
+/* Closes a flow other than keep to make room: among the kEvictScan least recently active,
+   the first that has been answered, else the least recently active. Returns false when there
+   is none. */
 bool Balancer::evictOldest(const Flow* keep, const char* why) {
-  Flow* victim = flows_.oldest();
-  if (victim == keep) victim = victim && victim->prev >= 0 ? flows_.at(uint32_t(victim->prev)) : nullptr;
+  Flow* victim = nullptr;
+  Flow* f = flows_.oldest();
+  for (int k = 0; f && k < kEvictScan; k++, f = f->prev >= 0 ? flows_.at(uint32_t(f->prev)) : nullptr) {
+    if (f == keep) continue;
+    if (!victim) victim = f;
+    if (f->replies > 0) {
+      victim = f;
+      break;
+    }
+  }
   if (!victim) return false;
   closeFlow(*victim, why);
   return true;
+}
+
+/* Appends f to its client address's flows. */
+void Balancer::linkClient(Flow& f) {
+  ClientFlows& c = byClient_[net::keyOf(f.client)];
+  f.cprev = c.tail;
+  f.cnext = -1;
+  if (c.tail >= 0) flows_.at(uint32_t(c.tail))->cnext = int(f.id);
+  else c.head = int(f.id);
+  c.tail = int(f.id);
+  c.count++;
+}
+
+void Balancer::unlinkClient(Flow& f) {
+  auto it = byClient_.find(net::keyOf(f.client));
+  if (it == byClient_.end()) return;
+  ClientFlows& c = it->second;
+  if (f.cprev >= 0) flows_.at(uint32_t(f.cprev))->cnext = f.cnext;
+  else c.head = f.cnext;
+  if (f.cnext >= 0) flows_.at(uint32_t(f.cnext))->cprev = f.cprev;
+  else c.tail = f.cprev;
+  f.cprev = f.cnext = -1;
+  if (--c.count == 0) byClient_.erase(it);
 }
 
 /* Connects f to the next server the pool offers, failing over on sockets that cannot be
@@ -196,10 +237,12 @@ void Balancer::closeFlow(Flow& f, const char* why) {
   if (!f.used) return;
   if (snap_->debug >= 2)
     log(2, "flow " + std::to_string(f.number) + " from " + f.client.host() + ":" + std::to_string(f.client.port()) +
+               (f.sel.server != kNone ? " to " + balance::Pool::describe(*snap_, f.sel.server) : std::string()) +
                " closed (" + f.action + "): " + why);
   detach(f);
   pool_.clientBytes(f.sel.key, f.down, f.up);
   f.stageEpoch = 0;  // datagrams staged for it are dropped
+  unlinkClient(f);
   flows_.release(f);
   pool_.giveBackNumber(f.number);
   pool_.releaseConn();

@@ -11,7 +11,7 @@
 //   51 relay/bulk           52 relay/half-close   53 relay/idle-timeout  54 relay/fastclose
 //   61 cli/bad-args         62 cli/signals        63 cli/daemon
 //   71 udp/selection        72 udp/failover       73 udp/expiry          74 udp/flood
-//   75 udp/datagrams        76 udp/addresses      77 udp/engine
+//   75 udp/datagrams        76 udp/addresses      77 udp/engine          78 udp/dns-scale
 //   91 log/access           92 log/rotation       93 log/penlogd         94 log/bad-input
 //   95 log/webstats         96 log/debug          97 log/udp
 //   81-87 control/* (see helpers/control.ts)

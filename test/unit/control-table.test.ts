@@ -21,8 +21,8 @@ test('every Pen command has an entry', () => {
   assert.deepEqual(missing, []);
   const extra = [...table.byName.keys()].filter((name) => !PEN_COMMANDS.includes(name));
   assert.deepEqual(extra.sort(), ['geoip_db', 'help', 'no geoip_db', 'no ssl_ocsp_response', 'no ssl_option',
-    'no ssl_sni_path', 'ssl_ciphersuites', 'workers'],
-    'the words Pen did not have: help, the GeoIP database, the TLS 1.3 ciphersuites, workers and ways to turn settings off');
+    'no ssl_sni_path', 'ssl_ciphersuites', 'udp_responses', 'udp_timeout', 'workers'],
+    'the words Pen did not have: help, the GeoIP database, the TLS 1.3 ciphersuites, workers, UDP flow limits and ways to turn settings off');
 });
 
 test('duplicate and malformed names are refused when the table is built', () => {

