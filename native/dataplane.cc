@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "dsr/plane.h"
+#include "dsr/pool_chooser.h"
 #include "loop/poller.h"
 #include "net/socket.h"
 #include "tcp/engine.h"
@@ -75,6 +77,7 @@ void DataPlane::setWorkers(int n) {
 DataPlane::~DataPlane() { stop(); }
 
 void DataPlane::stop() {
+  dsr_.reset();
   for (auto& w : workers_) w->stop();
 }
 
@@ -101,6 +104,7 @@ void DataPlane::configure(Snapshot s) {
   }
   pool_.configure(std::make_shared<const Snapshot>(std::move(s)), db, std::move(tlsServer));
   geo_.commit(std::move(db));
+  if (dsr_) configureDsr(*pool_.view()->snap);
   for (auto& w : workers_) w->wake();
 }
 
@@ -141,6 +145,7 @@ static bool sameAddress(const net::Addr& a, const net::Addr& b) {
 }
 
 int DataPlane::listen(const ListenSpec& spec) {
+  if (auto v = pool_.view(); v && v->snap && !v->snap->dsrIf.empty()) return listenDsr(spec, *v->snap);
   std::string where = spec.addr.family() == AF_UNIX ? spec.addr.host() : spec.addr.host() + ":" + std::to_string(spec.addr.port());
   std::string err;
   if (udp_ && spec.addr.family() != AF_INET && spec.addr.family() != AF_INET6)
@@ -157,6 +162,56 @@ int DataPlane::listen(const ListenSpec& spec) {
   // A unix socket has one listener: the first worker takes it, the others close theirs.
   for (size_t i = 0; i < workers_.size(); i++) workers_[i]->setListener(i < fds.size() ? fds[i] : -1);
   return spec.addr.family() == AF_UNIX ? 0 : bound.port();
+}
+
+/* The DSR plane's settings from snap: the VIP and port of the last listen, the servers'
+   IPv4 addresses (for ARP), the tarpit list as a predicate over a copy of its ACL. */
+static dsr::Config dsrConfigOf(const Snapshot& snap, uint32_t vip, int port, bool udp) {
+  dsr::Config c;
+  c.vip = vip;
+  c.port = uint16_t(port);
+  c.udp = udp;
+  for (const ServerConf& s : snap.servers) {
+    if (s.addr.family() != AF_INET || s.addr.disabled()) continue;
+    uint32_t ip;
+    memcpy(&ip, &reinterpret_cast<const sockaddr_in*>(&s.addr.ss)->sin_addr, 4);
+    c.backends.push_back(ip);
+  }
+  if (snap.tarpitAcl >= 0 && !snap.acls[size_t(snap.tarpitAcl)].empty()) {
+    c.tarpit = [list = snap.acls[size_t(snap.tarpitAcl)]](uint32_t ip) {
+      net::Addr a;
+      a.set(net::kInet, reinterpret_cast<const uint8_t*>(&ip), 4, "", 0);
+      acl::ClientCountry country;
+      return acl::permits(list, net::keyOf(a), nullptr, country);
+    };
+  }
+  return c;
+}
+
+void DataPlane::configureDsr(const Snapshot& snap) {
+  dsr_->configure(dsrConfigOf(snap, dsrVip_, dsrPort_, udp_));
+}
+
+int DataPlane::listenDsr(const ListenSpec& spec, const Snapshot& snap) {
+  std::string where = spec.addr.host() + ":" + std::to_string(spec.addr.port());
+  if (spec.addr.family() != AF_INET)
+    throw PlaneError("PEN_ERR_BIND", "cannot serve " + where + " by DSR: the VIP must be an IPv4 address", where,
+                     "the DSR VIP must be an IPv4 address");
+  memcpy(&dsrVip_, &reinterpret_cast<const sockaddr_in*>(&spec.addr.ss)->sin_addr, 4);
+  dsrPort_ = spec.addr.port();
+  listened_ = true;
+  if (dsr_) {  // a new VIP or port for the running plane
+    configureDsr(snap);
+    return dsrPort_;
+  }
+  auto chooser = std::make_unique<dsr::PoolChooser>(pool_);
+  auto plane = std::make_unique<dsr::Plane>(*chooser);
+  std::string err;
+  if (!plane->start(snap.dsrIf, dsrConfigOf(snap, dsrVip_, dsrPort_, udp_), err))
+    throw PlaneError("PEN_ERR_BIND", "cannot serve " + where + " by DSR: " + err, where, err);
+  dsrChooser_ = std::move(chooser);
+  dsr_ = std::move(plane);
+  return dsrPort_;
 }
 
 bool DataPlane::closeConnection(uint32_t id) {

@@ -24,6 +24,10 @@
 namespace pen {
 
 class Worker;
+namespace dsr {
+class Plane;
+class PoolChooser;
+}  // namespace dsr
 
 /* A refusal with a PEN_ERR_ code for the JS side. A bind failure also names the address
    and the reason apart (PEN_ERR_BIND). */
@@ -63,7 +67,9 @@ class DataPlane {
   void configure(Snapshot snap);
   /* Opens the listeners (one per worker; the mode decides TCP or UDP) and hands them over;
      the previous ones are closed by the workers. Returns the bound port (0 for unix).
-     Throws PlaneError PEN_ERR_BIND (address, reason) and keeps the old listeners. */
+     Throws PlaneError PEN_ERR_BIND (address, reason) and keeps the old listeners.
+     With the snapshot's dsrIf set, spec is the VIP (IPv4; port 0 = every port) and the DSR
+     plane (native/dsr/plane.h) starts on that interface instead: no socket listens. */
   int listen(const ListenSpec& spec);
   /* Blacklists server (regular index, kEmergency or kAbuse) for seconds from now; 0 clears. */
   void blacklist(int server, int seconds) { pool_.blacklist(server, seconds); }
@@ -82,6 +88,8 @@ class DataPlane {
   void setFdBudget(int workers);
   void openGeo(Snapshot& s, std::shared_ptr<const geo::Db>& db);
   void warn(std::string text);
+  int listenDsr(const ListenSpec& spec, const Snapshot& snap);
+  void configureDsr(const Snapshot& snap);
 
   events::Queue& events_;
   balance::Pool pool_;
@@ -93,6 +101,11 @@ class DataPlane {
   geo::Cache geo_;  // the country database of the last configure (reopened when the file changes)
   std::string geoBadFingerprint_;  // the version of that file last found unreadable (warned once)
   net::Addr listening_;            // what the listeners are bound to (port as bound)
+  // Direct Server Return (dsr_if): the plane and its chooser over pool_; null when off
+  std::unique_ptr<dsr::PoolChooser> dsrChooser_;
+  std::unique_ptr<dsr::Plane> dsr_;
+  uint32_t dsrVip_ = 0;  // wire bytes
+  int dsrPort_ = 0;
   int64_t fdLimit_ = 0;            // RLIMIT_NOFILE after raising the soft limit
 };
 

@@ -212,6 +212,8 @@ Snapshot snapshot(const Napi::Value& v) {
   }
   s.clientAcl = integer(o, "clientAcl", "", 0, acl::kLists - 1);
   s.geoipDb = string(o, "geoipDb", "");
+  s.dsrIf = string(o, "dsrIf", "");
+  s.tarpitAcl = integer(o, "tarpitAcl", "", -1, acl::kLists - 1);
   Napi::Value src = o.Get("source");
   if (!src.IsNull()) {
     s.source = endpoint(object(src, "source"), "source");
@@ -285,6 +287,8 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
   o.Set("acls", lists);
   o.Set("clientAcl", s.clientAcl);
   o.Set("geoipDb", s.geoipDb);
+  o.Set("dsrIf", s.dsrIf);
+  o.Set("tarpitAcl", s.tarpitAcl);
   o.Set("source", s.hasSource ? Napi::Value(encodeEndpoint(env, s.source)) : env.Null());
   o.Set("http", s.http);
   o.Set("tls", s.hasTls ? encodeTls(env, s.tls) : env.Null());

@@ -78,6 +78,8 @@ struct Snapshot {
   net::Addr source;  // the list deciding admission; denied clients go to the abuse server
   bool http = false;     // -H / `http`: X-Forwarded-For and X-Forwarded-Proto (tcp/xff.h)
   bool hasTls = false;   // -E given: clients speak TLS
+  std::string dsrIf;     // `dsr_if IF`: Direct Server Return on IF (native/dsr/); "" = off
+  int tarpitAcl = -1;    // `tarpit_acl N`: addresses the DSR plane impersonates; -1 = off
   TlsConf tls;
 };
 

@@ -3,8 +3,9 @@
 // into build/native-tests), then every compiled test file (dist/test/**/*.test.js) with node's
 // test runner. Node 20's --test does not expand globs, so the files are listed here. Extra
 // arguments filter by path (e.g. `node scripts/run-tests.js unit`; `native` runs only the
-// native unit tests). The tests under test/package/ (npm pack, install the tarball: minutes)
-// run only when a filter names them (npm run test:package).
+// native unit tests; `netns` also builds pen_dsr_forward, which those tests drive). The tests
+// under test/package/ (npm pack, install the tarball: minutes) run only when a filter names
+// them (npm run test:package).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,13 +27,15 @@ function nativeTests() {
       return status;
     }
   }
-  const built = run('cmake', ['--build', dir, '--target', 'pen_native_tests']);
+  const targets = ['pen_native_tests', ...(wants('netns') ? ['pen_dsr_forward'] : [])];
+  const built = run('cmake', ['--build', dir, '--target', ...targets]);
   if (built !== 0) return built;
-  return run(path.join(dir, 'pen_native_tests'), ['--gtest_brief=1']);
+  return wants('native') ? run(path.join(dir, 'pen_native_tests'), ['--gtest_brief=1']) : 0;
 }
 
 let status = 0;
-if (wants('native')) status = nativeTests();
+// the netns tests drive pen_dsr_forward, built beside the native tests
+if (wants('native') || wants('netns')) status = nativeTests();
 
 const files = [];
 (function walk(dir) {

@@ -83,6 +83,9 @@ export const SettingsSchema = z.object({
   source: z.string().nullable(), //   source: IP literal that backend sockets bind to
   abortOnError: z.boolean(), //       abort_on_error: fatal errors abort() (core) instead of exit
   udp: z.boolean(), //                -U: the listener and the backends speak UDP (start-up only)
+  /** dsr_if: Direct Server Return on this interface instead of a listening socket (start-up only). */
+  dsrIf: z.string().min(1).nullable(),
+  tarpitAcl: int(-1, 9), //           tarpit_acl: the ACL of addresses DSR impersonates; -1 = off
   udpResponses: int(0), //            udp_responses: replies that end a flow (0 = never)
   udpTimeout: int(0), //              udp_timeout: seconds a flow waits for its first reply (0 = idle_timeout)
 
@@ -151,6 +154,8 @@ export const DEFAULTS: Settings = Object.freeze({
   source: null,
   abortOnError: false,
   udp: false,
+  dsrIf: null,
+  tarpitAcl: -1,
   udpResponses: 0,
   udpTimeout: 0,
   log: null,

@@ -67,5 +67,8 @@ examples:
   pen -f -r 8080 127.0.0.1:8001 127.0.0.1:8002
   pen smtp mailhost1:smtp mailhost2:25 mailhost3
   pen -e backup:8080 [::1]:8080 www1:8080:100 www2:8080:100
+
+Direct Server Return: -O "dsr_if IF" makes LISTEN a VIP served on interface IF (as root;
+tarpit_acl N impersonates the addresses ACL N permits): see pen(1).
 `;
 }

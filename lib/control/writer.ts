@@ -24,7 +24,7 @@ export const WRITE_ORDER = [
   'web_stats', 'weight', 'prio',
   'clients_max', 'conn_max', 'pending_max', 'idle_timeout', 'keepalive', 'source',
   'abort_on_error', 'ssl_ciphers', 'ssl_ciphersuites', 'ssl_option', 'ssl_sni_path', 'ssl_ocsp_response',
-  'ssl_client_renegotiation_interval', 'udp_responses', 'udp_timeout', 'epoll', 'workers', 'listen',
+  'ssl_client_renegotiation_interval', 'udp_responses', 'udp_timeout', 'epoll', 'workers', 'dsr_if', 'tarpit_acl', 'listen',
 ] as const;
 
 export interface WriteOptions {

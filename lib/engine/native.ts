@@ -78,6 +78,10 @@ export interface Snapshot {
    * when the path or the file (inode, size, mtime) changed.
    */
   geoipDb: string;
+  /** `dsr_if IF`: listen() starts Direct Server Return on IF instead of a socket ('' = off). */
+  dsrIf: string;
+  /** `tarpit_acl N`: the ACL list of addresses DSR impersonates (ARP + SYN-ACK); -1 = off. */
+  tarpitAcl: number;
   /** `source IP`: backend sockets bind to it (port chosen by the system); null = unbound. */
   source: SnapshotEndpoint | null;
   /** -H: add X-Forwarded-For / X-Forwarded-Proto to every HTTP/1.x request (native/tcp/xff.h). */

@@ -102,6 +102,8 @@ export async function toSnapshot(s: Settings, resolve: HostResolver = resolveAll
     acls: compileAcls(s.acls),
     clientAcl: s.clientAcl,
     geoipDb: geoipDbOf(s),
+    dsrIf: s.dsrIf ?? '',
+    tarpitAcl: s.tarpitAcl,
     source: s.source === null ? null : { ...packIp(s.source), path: '', port: 0 },
     http: s.http,
     tls: tlsOf(s),

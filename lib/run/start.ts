@@ -64,6 +64,17 @@ function diagnostics(level: number, warnings: string[]): Logger {
   }
 }
 
+/**
+ * What cannot go with Direct Server Return (pen never sees a connection there, only frames
+ * one way), or tarpit_acl without it; null when the settings are consistent.
+ */
+function dsrConflict(s: Settings): string | null {
+  if (s.dsrIf === null) return s.tarpitAcl >= 0 ? 'tarpit_acl needs dsr_if (the tarpit answers on the DSR interface)' : null;
+  if (s.sslCert !== null) return 'dsr_if and -E cannot go together: with Direct Server Return pen never sees a connection to terminate TLS on';
+  if (s.http) return 'dsr_if and -H (http) cannot go together: with Direct Server Return pen never sees the requests';
+  return null;
+}
+
 async function serve(initial: Settings, commands: string[]): Promise<void> {
   const warnings: string[] = [];
   const logger = diagnostics(initial.debug, warnings);
@@ -102,6 +113,8 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
     logger.level = s.debug;
     if (s.listen === null) throw new PenError('PEN_ERR_CONFIG', { detail: 'no listen address given (LISTEN or -O "listen ADDR")' });
     if (s.servers.length === 0) throw new PenError('PEN_ERR_CONFIG', { detail: 'no backend servers given' });
+    const dsrProblem = dsrConflict(s);
+    if (dsrProblem) throw new PenError('PEN_ERR_CONFIG', { detail: dsrProblem });
     logs.access.expect(s.log); // records before the log is open (below) are kept for it
     try {
       await engine.apply(s);

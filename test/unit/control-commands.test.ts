@@ -250,19 +250,37 @@ test('event backends are start-up only', async () => {
 
 test('unsupported features refuse to turn on but accept their off forms', async () => {
   const ctx = makeContext();
-  for (const line of ['dsr_if eth0',
-    'transparent', 'dummy', 'peek', 'idlers 3', 'tarpit_acl 1', 'dsr_ip 1.2.3.4']) {
+  for (const line of ['transparent', 'dummy', 'peek', 'idlers 3', 'dsr_ip 1.2.3.4']) {
     const word = line.split(' ')[0];
     assert.equal(await run(ctx, line), `pen: '${word}' is not supported yet\n`, line);
   }
-  for (const line of ['no transparent', 'no dummy', 'no peek',
-    'tarpit_acl -1']) {
+  for (const line of ['no transparent', 'no dummy', 'no peek']) {
     assert.equal(await run(ctx, line), '', line);
   }
   assert.equal(await run(ctx, 'idlers'), 'Idlers: 0/0\n');
   assert.equal(await run(ctx, 'idlers 0'), 'Idlers: 0/0\n');
-  assert.equal(await run(ctx, 'tarpit_acl'), 'tarpit_acl = -1\n');
   assert.equal(ctx.updates, 0);
+});
+
+test('dsr_if is start-up only; tarpit_acl refuses an empty list and out-of-range numbers', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'dsr_if'), '');
+  assert.equal(await run(ctx, 'dsr_if eth1', 'option'), '');
+  assert.equal(ctx.settings().dsrIf, 'eth1');
+  assert.equal(await run(ctx, 'dsr_if'), 'eth1\n');
+  assert.equal(await run(ctx, 'dsr_if eth2'),
+    'pen: dsr_if: dsr_if is set at start-up (-O or the -F file); restart pen to change it\n');
+  assert.match(await run(ctx, 'dsr_if a/b', 'option'), /^pen: dsr_if: .*interface name/);
+  assert.match(await run(ctx, 'dsr_if averyveryverylongname', 'option'), /^pen: dsr_if: .*interface name/);
+  assert.equal(await run(ctx, 'tarpit_acl'), 'tarpit_acl = -1\n');
+  assert.match(await run(ctx, 'tarpit_acl 1'), /^pen: tarpit_acl: ACL 1 is empty/);
+  assert.equal(ctx.settings().tarpitAcl, -1);
+  assert.match(await run(ctx, 'tarpit_acl 10'), /^pen: tarpit_acl: .*from -1 to 9/);
+  assert.equal(await run(ctx, 'acl 1 permit 10.0.0.66'), '');
+  assert.equal(await run(ctx, 'tarpit_acl 1'), '');
+  assert.equal(await run(ctx, 'tarpit_acl'), 'tarpit_acl = 1\n');
+  assert.equal(await run(ctx, 'tarpit_acl -1'), '');
+  assert.equal(ctx.settings().tarpitAcl, -1);
 });
 
 test('help lists every entry and describes one', async () => {

@@ -39,9 +39,6 @@ export const commands: Command[] = [
   ...laterFlag('peek', 'look at client data before choosing a server'),
   later('idlers', 'idlers [N]: show or set how many idle backend connections to keep',
     { shown: 'Idlers: 0/0\n', off: [['0']], offReply: 'Idlers: 0/0\n' }),
-  later('tarpit_acl', 'tarpit_acl [N]: show or set the DSR tarpit list (-1 = off)',
-    { shown: 'tarpit_acl = -1\n', off: [['-1']] }),
-  later('dsr_if', 'dsr_if IF: Direct Server Return on interface IF'),
   later('dsr_ip', 'dsr_ip IP: the DSR address'),
   later('select', 'select: use select() for the event loop'),
 ];
