@@ -49,7 +49,7 @@ export async function loadConfigFile(ctx: ControlContext, file: string, base: Re
   const staging = new StagingContext(ctx, base);
   const lineErrors: LineError[] = [];
   try {
-    const text = readCommandFile(ctx, file);
+    const text = await readCommandFile(ctx, file);
     lineErrors.push(...await runCommandText(staging, text, file, topCall('file', opts.table ?? commandTable())));
   } catch (e) {
     return { errors: [report(ctx, file, fail(`pen: ${(e as Error).message}\n`))], changed: [] };
