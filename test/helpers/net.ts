@@ -19,6 +19,7 @@
 //   111 tls/handshake       112 tls/sni           113 tls/ocsp           114 tls/client-cert
 //   115 tls/protocols       116 tls/resumption    117 tls/bulk           118 tls/http
 //   121 geoip/country-acl   122 geoip/database    123 geoip/udp
+//   241 cli/config-errors   242 http/upgrade      243 log/escapes        244 tls/tickets
 // The client addresses 127.0.0.x are used as *sources* only (hash test), never bound to listen.
 import fs from 'node:fs';
 import net from 'node:net';
