@@ -15,6 +15,9 @@ import { sleep, withTimeout } from './time.js';
 
 export const PEN_BIN = fileURLToPath(new URL('../../../bin/pen.js', import.meta.url));
 
+/** How long pen may take to listen: 8 s, or PEN_TEST_READY_MS (the sanitizer run, scripts/test-asan.js). */
+const READY_MS = Number(process.env.PEN_TEST_READY_MS ?? 8000);
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -237,7 +240,7 @@ export async function startPen(args: string[], opts: PenOptions): Promise<Pen> {
     ...stopControls(pid, io.exited, () => done),
   };
   try {
-    await waitListening(pid, opts.ready, io.exited, opts.readyTimeoutMs ?? 8000,
+    await waitListening(pid, opts.ready, io.exited, opts.readyTimeoutMs ?? READY_MS,
       () => `stdout: ${io.out()}\nstderr: ${io.err()}`);
   } catch (err) {
     await pen.kill();
