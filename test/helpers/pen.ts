@@ -11,12 +11,12 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { freeEndpoint, ipBytes, listenSpecOf, specOf, type Endpoint } from './net.js';
-import { sleep, withTimeout } from './time.js';
+import { sleep, TIME_SCALE, withTimeout } from './time.js';
 
 export const PEN_BIN = fileURLToPath(new URL('../../../bin/pen.js', import.meta.url));
 
-/** How long pen may take to listen: 8 s, or PEN_TEST_READY_MS (the sanitizer run, scripts/test-asan.js). */
-const READY_MS = Number(process.env.PEN_TEST_READY_MS ?? 8000);
+/** How long pen may take to listen (stretched by PEN_TEST_TIME_SCALE, helpers/time.ts). */
+const READY_MS = 8000 * TIME_SCALE;
 
 export interface Exit {
   code: number | null;
