@@ -276,7 +276,7 @@ Io pumpUp(Conn& c, RelayEnv& env, int& err) {
    tunnel the client's bytes were held for, they are queued for the up direction. */
 Io observeDown(Conn& c, const char* p, size_t n, bool eof, int& err) {
   ClientIo& io = *c.io;
-  if (!io.http || io.http->passthrough()) return Io::kOk;
+  if (!io.http || !io.http->following()) return Io::kOk;
   bool decided = eof ? io.http->serverEof() : io.http->response(p, n);
   if (!decided) return Io::kOk;
   std::string& buf = rewriteBuffer();
@@ -290,12 +290,12 @@ Io observeDown(Conn& c, const char* p, size_t n, bool eof, int& err) {
   return Io::kOk;
 }
 
-/* The server -> client direction of a plain -H connection: pump() (splice included) once no
-   answers need following, else recv/send with the answers shown to the rewriter. */
+/* The server -> client direction of a plain -H connection: pump() (splice included) while no
+   answers are followed, else recv/send with the answers shown to the rewriter. */
 Io pumpDownPlain(Conn& c, RelayEnv& env, int& err) {
   ClientIo& io = *c.io;
   Dir& d = c.down;
-  if (!io.http || io.http->passthrough()) return pump(d, c.ufd, c.cfd, env, err);
+  if (!io.http || !io.http->following()) return pump(d, c.ufd, c.cfd, env, err);
   if (d.pending()) {
     if (flush(d, c.cfd, err) == Io::kError) return Io::kError;
     if (d.pending()) return Io::kOk;

@@ -109,6 +109,8 @@ class Rewriter {
   /* True once parsing has stopped for good (not HTTP, or a granted tunnel): bytes pass
      untouched in both directions and response() need not be called. */
   bool passthrough() const { return state_ == kPass; }
+  /* True while the server's answers are followed (response() wants the server's bytes). */
+  bool following() const { return state_ != kPass && rstate_ != kRUntracked; }
   /* True while client bytes are held for a tunnel request's answer. */
   bool holding() const { return state_ == kAwait; }
 
