@@ -38,10 +38,22 @@ if (run(cmakeJs, ['build', '--debug', '--directory', root, '--out', path.join(pk
 }
 
 const libasan = spawnSync('sh', ['-c', '${CXX:-g++} -print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
+// The ASan runtime is preloaded into every process the tests start, so that node (the test
+// files, pen) loads the instrumented addon; the other tools the tests drive get wrappers that
+// drop it (some, like curl, hang with it).
+const noPreload = path.join(root, 'build-asan', 'no-preload');
+fs.rmSync(noPreload, { recursive: true, force: true });
+fs.mkdirSync(noPreload, { recursive: true });
+for (const tool of ['curl', 'openssl', 'wrk', 'haproxy', 'nginx', 'dig', 'mmdblookup', 'ip', 'python3', 'mkfifo', 'ethtool', 'nc', 'cc', 'gcc', 'getconf']) {
+  const real = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+  if (!real) continue;
+  fs.writeFileSync(path.join(noPreload, tool), `#!/bin/sh\nunset LD_PRELOAD\nexec ${real} "$@"\n`, { mode: 0o755 });
+}
 fs.rmSync(logDir, { recursive: true, force: true });
 fs.mkdirSync(logDir, { recursive: true });
 const env = {
   ...process.env,
+  PATH: `${noPreload}:${process.env.PATH ?? ''}`,
   LD_PRELOAD: libasan,
   PEN_TEST_TIME_SCALE: process.env.PEN_TEST_TIME_SCALE ?? '3', // an instrumented pen is slower
   ASAN_OPTIONS: `detect_leaks=0:abort_on_error=1:log_path=${path.join(logDir, 'asan')}`,
