@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "balance/algorithm.h"
@@ -25,8 +26,11 @@ int integer(const Napi::Object& o, const char* key, const std::string& path, lon
   std::string p = path.empty() ? key : path + "." + key;
   if (!v.IsNumber()) fail(o.Env(), p, "expected a number");
   double d = v.As<Napi::Number>().DoubleValue();
-  if (d != double((long long)d) || d < double(min) || d > double(max))
-    fail(o.Env(), p, "expected a whole number in " + std::to_string(min) + ".." + std::to_string(max));
+  // Range first, then wholeness, both on the double: NaN fails every comparison, and no
+  // out-of-range value is ever cast (that would be undefined behaviour).
+  if (!(d >= double(min) && d <= double(max)) || d != std::trunc(d))
+    fail(o.Env(), p, "expected a whole number in " + std::to_string(min) + ".." + std::to_string(max) + ", got " +
+                         (std::isnan(d) ? std::string("NaN") : std::isinf(d) ? std::string(d > 0 ? "Infinity" : "-Infinity") : std::to_string(d)));
   return int(d);
 }
 

@@ -5,8 +5,11 @@
 // As Pen's penctl: a target containing '/' is a unix socket; otherwise it splits at the LAST
 // ':' (so ::1:10080 works); the words are joined by single spaces and sent with '\n'; the
 // reply is copied to stdout until the server closes. Differences: [::1]:10080 is understood,
-// a reply that is an error (lib/control/reply.ts) exits 1, the usage text exits 2, and a
-// server that does not answer within 10 s (timeoutMs) is given up on (exit 1).
+// a reply that is an error (lib/control/reply.ts) exits 1, the usage text exits 2, a
+// server that does not answer within 10 s (timeoutMs) is given up on (exit 1), and a
+// connection reset before any reply (pen's control socket resets what it drops unread: at its
+// connection limit, by control_acl) exits 1 saying so. An empty reply closed normally is
+// success: Pen's setters reply nothing.
 import net from 'node:net';
 import { parsePort } from '../config/listen-spec.js';
 import { isErrorReply } from '../control/reply.js';
@@ -90,6 +93,7 @@ export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
   return new Promise((resolve) => {
     let connected = false;
     let head = ''; // the start of the reply, enough to recognise an error
+    let replied = false;
     let done = false;
     const finish = (status: number, message?: string) => {
       if (done) return;
@@ -106,6 +110,7 @@ export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
       sock.write(line); // no half-close, as Pen's penctl: the server ends the exchange
     });
     sock.on('data', (chunk: Buffer) => {
+      replied ||= chunk.length > 0;
       if (head.length < 256) head += chunk.toString('utf8');
       io.stdout.write(chunk);
     });
@@ -117,7 +122,10 @@ export function penctl(args: readonly string[], io: PenctlIO): Promise<number> {
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (e.syscall === 'getaddrinfo') finish(1, `getaddrinfo: ${e.code ?? e.message}`);
-      else if (!connected) finish(1, `error connecting to server (${e.code ?? e.message})`);
+      else if (!replied && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+        // Accepted, then dropped unread (the reset may come before 'connect' is seen).
+        finish(1, `the server closed the connection without a reply (${e.code})`);
+      } else if (!connected) finish(1, `error connecting to server (${e.code ?? e.message})`);
       else finish(1, `error talking to server (${e.code ?? e.message})`);
     });
   });

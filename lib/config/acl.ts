@@ -196,14 +196,17 @@ export function compileAcls(acls: readonly (readonly AclEntry[])[]): CompiledAcl
 
 /**
  * Whether `client` passes a compiled list. `client` is Node's textual remote address
- * ('127.0.0.1', '::1', '::ffff:127.0.0.1'), or null / '' for a unix-socket peer (always passes).
+ * ('127.0.0.1', '::1', '::ffff:127.0.0.1'), or null for a unix-socket peer (always passes).
+ * An address that is unknown (undefined or '': a TCP peer that reset before it was read)
+ * passes only an empty list: a non-empty list fails closed.
  * `countryOf` gives the client's ISO country code (the data plane's database, NativeEngine
  * countryOf) or null when unknown; it is asked at most once, and only when a country entry
  * is reached. Without it, or for an unknown country, country entries do not match.
  */
 export function aclPermits(list: readonly CompiledAclEntry[], client: string | null | undefined,
   countryOf?: (ip: string) => string | null): boolean {
-  if (list.length === 0 || !client) return true;
+  if (list.length === 0 || client === null) return true;
+  if (!client) return false;
   const bare = client.replace(/%.*$/, ''); // drop an IPv6 zone id
   let addr: Buffer;
   if (isIPv4(bare)) addr = mappedBytes(bare);

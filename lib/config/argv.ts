@@ -9,7 +9,7 @@
 import path from 'node:path';
 
 import { PenError } from '../errors.js';
-import { SettingsSchema, defaultSettings, type Settings } from './settings.js';
+import { SettingsSchema, TIMEOUT_MAX, defaultSettings, type Settings } from './settings.js';
 import { listenPort, parseListenSpec, type ListenSpec, type PortOptions } from './listen-spec.js';
 import { parseServerSpec } from './server-spec.js';
 import { parseLogDestination } from '../log/access.js';
@@ -87,7 +87,7 @@ const OPTIONS: Readonly<Record<string, OptionDef>> = {
   }),
   r: flag((st) => { st.settings.roundrobin = true; }),
   s: flag((st) => { st.settings.stubborn = true; }),
-  t: withArg((st, v) => { st.settings.timeout = wholeNumber('-t (timeout seconds)', v, 1); }),
+  t: withArg((st, v) => { st.settings.timeout = wholeNumber('-t (timeout seconds)', v, 1, TIMEOUT_MAX); }),
   T: withArg((st, v) => { st.settings.tracking = wholeNumber('-T (tracking seconds)', v, 0); }),
   U: flag((st) => { st.settings.udp = true; }),
   u: withArg((st, v) => { st.settings.user = nonEmpty('u', v); }),

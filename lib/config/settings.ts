@@ -8,6 +8,9 @@ import { AclListsSchema, emptyAcls } from './acl.js';
 
 const int = (min: number, max = 2 ** 31 - 1) => z.number().int().min(min).max(max);
 
+/** The largest `timeout` / -t: its milliseconds must fit the data plane's 31-bit field. */
+export const TIMEOUT_MAX = 2147483;
+
 /** A backend (or the emergency / abuse server) as written by the operator. */
 export const ServerSchema = z.object({
   /** Host name, IPv4 or IPv6 literal (no brackets), or a unix-socket path (contains '/'). */
@@ -55,7 +58,7 @@ export const SettingsSchema = z.object({
   connMax: int(1), //           -x connection limit
   multiAccept: int(1), //       -m accepts per listener wake-up
   listenQueue: int(1), //       -q listen() backlog
-  timeout: int(1), //           -t backend connect timeout, seconds
+  timeout: int(1, TIMEOUT_MAX), // -t backend connect timeout, seconds (the data plane counts ms in 31 bits)
   pendingMax: int(1), //        pending_max: backend connects in flight at once
   idleTimeout: int(0), //       idle_timeout seconds; 0 = off
   tcpNodelay: z.boolean(),

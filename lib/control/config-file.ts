@@ -19,9 +19,9 @@ export interface LineError {
 }
 
 /** Reads a command file through ctx; a failure becomes a PenError naming the file. */
-export function readCommandFile(ctx: ControlContext, file: string): string {
+export async function readCommandFile(ctx: ControlContext, file: string): Promise<string> {
   try {
-    return ctx.readFile(file);
+    return await ctx.readFile(file);
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw commandError(`can't read config file '${file}' (${why})${accessNote(e, ctx.settings().user)}`);

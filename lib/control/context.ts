@@ -62,11 +62,15 @@ export interface ControlContext {
    */
   exit(): void;
 
-  /** Whole file as UTF-8; throws the fs error (its message names the path and errno). */
-  readFile(path: string): string;
+  /**
+   * Whole file as UTF-8, at most maxBytes (default 1 MiB) long. Rejects with an error whose
+   * `code` says why: the fs error's (ENOENT, ...), or "not a regular file (a FIFO)", "larger
+   * than N bytes". Never blocks the JS thread (lib/run/regular-files.ts).
+   */
+  readFile(path: string, maxBytes?: number): Promise<string>;
 
-  /** Replace the file's contents; throws the fs error. */
-  writeFile(path: string, text: string): void;
+  /** Replace the contents of a regular file (created when absent); rejects as readFile does. */
+  writeFile(path: string, text: string): Promise<void>;
 
   /** The request log's counters (written, dropped, failed) for `status`; absent where there is none. */
   accessLogStats?(): AccessLogStats | null;

@@ -6,6 +6,8 @@
 // So a reload does not append ACL entries twice, removes servers that left the file, keeps the
 // listener when `listen` did not change, and reverts runtime changes that were not saved with
 // `write`. Runtime actions in the file (`server N blacklist T`) run after the update.
+// A file with a failing line applies nothing: start-up stops, a HUP keeps the running
+// configuration (describeErrors() says why, naming file:line).
 import { isDeepStrictEqual } from 'node:util';
 import { SettingsSchema, type Settings } from '../config/settings.js';
 import type { CommandTable } from './command.js';
@@ -49,13 +51,22 @@ export async function loadConfigFile(ctx: ControlContext, file: string, base: Re
   const staging = new StagingContext(ctx, base);
   const lineErrors: LineError[] = [];
   try {
-    const text = readCommandFile(ctx, file);
+    const text = await readCommandFile(ctx, file);
     lineErrors.push(...await runCommandText(staging, text, file, topCall('file', opts.table ?? commandTable())));
   } catch (e) {
     return { errors: [report(ctx, file, fail(`pen: ${(e as Error).message}\n`))], changed: [] };
   }
+  if (lineErrors.length > 0) return { errors: lineErrors, changed: [] };
   const { changed, failures } = await exclusive(ctx, () => applyDifferences(ctx, staging, opts.startup));
   return { errors: [...lineErrors, ...failures.map((r) => report(ctx, file, r))], changed };
+}
+
+/** "FILE:LINE: reply" for the first errors (line 0: "FILE: reply"), for one log or exit line. */
+export function describeErrors(errors: readonly LineError[]): string {
+  const shown = errors.slice(0, 3).map((e) =>
+    `${e.file}${e.line > 0 ? `:${e.line}` : ''}: ${e.reply.trim().replace(/^pen: /, '')}`);
+  if (errors.length > shown.length) shown.push(`and ${errors.length - shown.length} more`);
+  return shown.join('; ');
 }
 
 function report(ctx: ControlContext, file: string, reply: Reply): LineError {

@@ -3,12 +3,15 @@
 //
 // Per connection:
 //  1. control_acl is checked against the peer address; a denied peer is closed unread and
-//     unanswered (unix-socket peers always pass).
+//     unanswered (unix-socket peers always pass; a TCP peer whose address is unknown, e.g. it
+//     reset before it was served, is denied by any non-empty list).
 //  2. Bytes are read until the first '\r' or '\n', or EOF. More than `maxLineBytes` without a
 //     line end replies an error; no line within `timeoutMs` of connecting closes the connection.
 //  3. That one line is dispatched (origin 'socket'); the reply is written and the connection
 //     closed: end of reply = EOF, as in Pen.
-// At most `maxClients` connections are open at once; others are refused by the kernel/Node.
+// At most `maxClients` connections are open at once. A connection closed unread (over that
+// limit, or denied by control_acl) is reset, not closed with a FIN: penctl must be able to tell
+// it from a command whose reply is empty (Pen's setters reply nothing) and fail (issue 12).
 // A slow, silent or garbage client costs one socket and a timer, nothing else.
 import fs from 'node:fs';
 import net from 'node:net';
@@ -85,12 +88,17 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const maxLineBytes = opts.maxLineBytes ?? 4096;
   const run = opts.run ?? ((line: string) => dispatch(opts.ctx, line, 'socket'));
 
-  const create = (): net.Server => {
-    const server = net.createServer({ allowHalfOpen: true }, (sock) =>
-      serveOne(sock, opts.ctx, run, timeoutMs, maxLineBytes));
-    server.maxConnections = opts.maxClients ?? 16;
-    return server;
-  };
+  const maxClients = opts.maxClients ?? 16;
+  let open = 0; // control connections open, over every listening socket
+  const create = (): net.Server => net.createServer({ allowHalfOpen: true }, (sock) => {
+    if (open >= maxClients) {
+      dropUnread(sock);
+      return;
+    }
+    open++;
+    sock.once('close', () => { open--; });
+    serveOne(sock, opts.ctx, run, timeoutMs, maxLineBytes, spec.kind === 'unix');
+  });
   const bind = (server: net.Server, listen: (done: () => void) => void): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -154,12 +162,21 @@ function removeStaleSocket(path: string, address: string): void {
   fs.unlinkSync(path);
 }
 
+/** Closes a connection without reading it: a TCP peer gets a reset (its read fails), a unix
+    peer EPIPE/ECONNRESET on its write or read. */
+function dropUnread(sock: net.Socket): void {
+  sock.on('error', () => undefined);
+  if (sock.remoteAddress !== undefined) sock.resetAndDestroy();
+  else sock.destroy();
+}
+
 function serveOne(sock: net.Socket, ctx: ControlContext, run: (line: string) => Promise<string>,
-  timeoutMs: number, maxLineBytes: number): void {
+  timeoutMs: number, maxLineBytes: number, unixPeer: boolean): void {
   sock.on('error', () => sock.destroy());
   const s = ctx.settings();
-  if (!aclPermits(compileAcls([s.acls[s.controlAcl] ?? []])[0]!, sock.remoteAddress, (ip) => ctx.engine.countryOf(ip))) {
-    sock.destroy();
+  const peer = unixPeer ? null : (sock.remoteAddress ?? '');
+  if (!aclPermits(compileAcls([s.acls[s.controlAcl] ?? []])[0]!, peer, (ip) => ctx.engine.countryOf(ip))) {
+    dropUnread(sock);
     return;
   }
   // Hard deadlines, not idle timers: a client trickling bytes cannot hold a slot either.

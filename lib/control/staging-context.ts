@@ -48,6 +48,6 @@ export class StagingContext implements ControlContext {
 
   out(text: string): void { this.live.out(text); }
   exit(): void { this.live.exit(); }
-  readFile(path: string): string { return this.live.readFile(path); }
-  writeFile(path: string, text: string): void { this.live.writeFile(path, text); }
+  readFile(path: string, maxBytes?: number): Promise<string> { return this.live.readFile(path, maxBytes); }
+  writeFile(path: string, text: string): Promise<void> { return this.live.writeFile(path, text); }
 }

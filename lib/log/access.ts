@@ -4,7 +4,8 @@
 // writes them to a file or sends them to penlogd. JS thread only.
 //
 // Formats (Pen's, byte for byte):
-//   file     CLIENT TIME SERVER TEXT\n   TEXT's bytes >= 0x80 replaced by '.'
+//   file     CLIENT TIME SERVER TEXT\n   TEXT's bytes >= 0x80 replaced by '.', and (pen, not Pen)
+//                                       its control bytes (< 0x20, 0x7f) too: no terminal escapes
 //   penlogd  + CLIENT SERVER TEXT\n      one UDP datagram per record, TEXT raw, at most 1024 bytes
 // Differences from Pen: one line per connection, or per request on keep-alive HTTP
 // (native/log/capture.h), not one per read; the file is written once per batch, within about
@@ -53,12 +54,13 @@ export function parseLogDestination(text: string): LogDestination {
   return { kind: 'udp', host, port: p.port };
 }
 
-/** Copies the length-prefixed field at `f` into out at pos; returns the new pos. */
+/** Copies the length-prefixed field at `f` into out at pos; returns the new pos. dots: bytes
+    >= 0x80 and control bytes (< 0x20, 0x7f) become '.'. */
 function copyField(b: Buffer, f: number, out: Buffer, pos: number, dots: boolean): number {
   const end = f + 1 + b[f]!;
   for (let i = f + 1; i < end; i++) {
     const c = b[i]!;
-    out[pos++] = dots && c >= 0x80 ? 0x2e : c;
+    out[pos++] = dots && (c >= 0x7f || c < 0x20) ? 0x2e : c;
   }
   return pos;
 }
@@ -70,7 +72,8 @@ export function countRecords(b: Buffer): number {
   return n;
 }
 
-/** Pen's file lines for a packed batch: "CLIENT TIME SERVER TEXT\n", TEXT's bytes >= 0x80 as '.'. */
+/** Pen's file lines for a packed batch: "CLIENT TIME SERVER TEXT\n", TEXT's bytes >= 0x80 and
+    control bytes as '.'. */
 export function fileLines(b: Buffer): Buffer {
   const recs: AccessFields[] = [];
   let size = 0;

@@ -1,7 +1,5 @@
 // The running pen process as the command table sees it (ControlContext): the current
 // Settings, the data plane they are pushed to, and the process-level actions.
-import fs from 'node:fs';
-
 import type { ControlContext, ControlEngine, GeoIp } from '../control/context.js';
 import { geoipDatabase } from '../config/geoip.js';
 import { parseListenSpec } from '../config/listen-spec.js';
@@ -10,6 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import { PenError } from '../errors.js';
 import type { AccessLogStats } from '../log/access.js';
 import type { LogOutputs } from '../log/outputs.js';
+import { readRegularFile, writeRegularFile } from './regular-files.js';
 
 export class Runtime implements ControlContext {
   /** True once start-up has pushed the first snapshot and opened the listener. */
@@ -84,11 +83,11 @@ export class Runtime implements ControlContext {
     setImmediate(this.onExit);
   }
 
-  readFile(path: string): string {
-    return fs.readFileSync(path, 'utf8');
+  readFile(path: string, maxBytes?: number): Promise<string> {
+    return readRegularFile(path, maxBytes);
   }
 
-  writeFile(path: string, text: string): void {
-    fs.writeFileSync(path, text);
+  writeFile(path: string, text: string): Promise<void> {
+    return writeRegularFile(path, text);
   }
 }

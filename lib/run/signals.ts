@@ -4,7 +4,9 @@
 // USR2 aborts with a core dump as Pen does. Node's own defaults (USR1 = inspector) are replaced.
 import fs from 'node:fs';
 
+import type { LineError } from '../control/config-file.js';
 import { exclusive } from '../control/dispatch.js';
+import { describeErrors } from '../control/reload.js';
 import { accessNote } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { NOTICE, type Logger } from '../log/debug.js';
@@ -14,7 +16,7 @@ import type { Runtime } from './runtime.js';
 
 /** reload: re-reads the -F file and applies the differences (null without -F). */
 export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shutdown: () => void,
-  reload: (() => Promise<{ errors: unknown[]; changed: string[] }>) | null): void {
+  reload: (() => Promise<{ errors: LineError[]; changed: string[] }>) | null): void {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   // HUP hands the data plane the current settings again with every server name resolved
@@ -36,9 +38,13 @@ export function installSignals(rt: Runtime, engine: Engine, logger: Logger, shut
     }
     void reload().then((r) => {
       refreshFiles();
+      if (r.errors.length > 0 && r.changed.length === 0) {
+        logger.log(0, `SIGHUP: configuration not re-read, the running one is kept: ${describeErrors(r.errors)}`);
+        return;
+      }
       logger.log(r.errors.length ? 0 : 1,
         `SIGHUP: configuration re-read, ${r.changed.length} setting(s) changed` +
-        (r.errors.length ? `, ${r.errors.length} error(s)` : ''));
+        (r.errors.length ? `; not applied: ${describeErrors(r.errors)}` : ''));
     });
   });
   process.on('SIGUSR1', () => {

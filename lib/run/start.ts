@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import { parseArgv } from '../config/argv.js';
 import type { Settings } from '../config/settings.js';
 import { usageText } from '../config/usage.js';
-import { dispatch } from '../control/dispatch.js';
-import { loadConfigFile } from '../control/reload.js';
+import { dispatchReply } from '../control/dispatch.js';
+import { describeErrors, loadConfigFile } from '../control/reload.js';
 import { checkControlPrivileges, controlExposureWarning, startControlServer } from '../control/socket.js';
 import { commandTable } from '../control/table.js';
 import { Engine } from '../engine/engine.js';
@@ -98,8 +98,9 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
   const rt = new Runtime(initial, engine, shutdown, logs);
   try {
     for (const line of commands) {
-      const reply = await dispatch(rt, line, 'option');
-      if (reply) rt.out(reply);
+      const reply = await dispatchReply(rt, line, 'option');
+      if (reply.error) throw new PenError('PEN_ERR_CONFIG', { detail: `-O "${line}": ${reply.text.trim().replace(/^pen: /, '')}` });
+      if (reply.text) rt.out(reply.text);
     }
     // The settings before the -F file: HUP re-reads the file on top of these, so a reload is
     // a diff against a fresh read, never a second application of the same lines.
@@ -107,7 +108,7 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
     const file = base.configFile;
     if (file !== null) {
       const r = await loadConfigFile(rt, file, base, { startup: true });
-      if (r.errors.length) throw new PenError('PEN_ERR_CONFIG', { detail: `${file}: ${r.errors.length} command(s) failed (replies above)` });
+      if (r.errors.length) throw new PenError('PEN_ERR_CONFIG', { detail: describeErrors(r.errors) });
     }
     const s = rt.settings();
     logger.level = s.debug;

@@ -157,8 +157,9 @@ Io flushTls(Conn& c, int& err) {
    follows the server's answers to the earlier ones, after the server's EOF. */
 Io refuse(Conn& c, http::Verdict v, int& err) {
   ClientIo& io = *c.io;
-  if (v == http::Verdict::kBadBody) {
-    io.error = "HTTP: malformed chunked request body";
+  if (v == http::Verdict::kBadBody || v == http::Verdict::kHoldFull) {
+    io.error = v == http::Verdict::kBadBody ? "HTTP: malformed chunked request body"
+                                            : "HTTP: the client sent too much before the server answered its tunnel request";
     err = EPROTO;
     return Io::kError;
   }
@@ -166,7 +167,7 @@ Io refuse(Conn& c, http::Verdict v, int& err) {
   io.discard = true;
   io.discardLeft = kDiscardMax;
   io.reply = http::errorResponse(v);
-  if (c.up.pending()) {
+  if (c.up.pending() || !io.upQueued.empty()) {
     io.shutUpstream = true;
   } else if (shutdown(c.ufd, SHUT_WR) < 0 && errno != ENOTCONN) {
     err = errno;
@@ -192,6 +193,17 @@ Io pumpUp(Conn& c, RelayEnv& env, int& err) {
     if (flush(d, c.ufd, err) == Io::kError) return Io::kError;
     if (d.pending()) return Io::kOk;
   }
+  if (!io.upQueued.empty()) {  // held bytes the server's answer released (observeDown)
+    std::string queued = std::move(io.upQueued);
+    io.upQueued = std::string();
+    if (sendUp(c, queued.data(), queued.size(), err) == Io::kError) return Io::kError;
+    if (d.pending()) return Io::kOk;
+  }
+  if (io.upEofPending) {
+    io.upEofPending = false;
+    d.eof = true;
+    return Io::kOk;
+  }
   if (io.shutUpstream) {
     io.shutUpstream = false;
     if (shutdown(c.ufd, SHUT_WR) < 0 && errno != ENOTCONN) {
@@ -204,7 +216,7 @@ Io pumpUp(Conn& c, RelayEnv& env, int& err) {
     if (!io.handshakeDone) return Io::kOk;
   }
   io.readWantsWrite = false;
-  for (int reads = 0; !d.eof; reads++) {
+  for (int reads = 0; !d.eof && !io.upEofDeferred; reads++) {
     // Records OpenSSL has read ahead are invisible to the poller: keep going while any wait.
     if (reads >= kMaxReadsPerEvent && !(io.ssl && SSL_has_pending(io.ssl))) break;
     size_t n = 0;
@@ -245,11 +257,72 @@ Io pumpUp(Conn& c, RelayEnv& env, int& err) {
       }
     }
     if (got == Got::kEof) {
+      if (io.http && io.http->holding() && !io.discard) {
+        io.upEofDeferred = true;  // after the held bytes, once the server has answered
+        break;
+      }
       d.eof = true;
       break;
     }
     if (got == Got::kError) return Io::kError;
     if (got == Got::kDrained) break;
+  }
+  return Io::kOk;
+}
+
+/* -H: n server bytes at p (eof: the server's EOF instead) are shown to the rewriter, which
+   follows the answers to know whether a tunnel was granted (xff.h). When that decides a
+   tunnel the client's bytes were held for, they are queued for the up direction. */
+Io observeDown(Conn& c, const char* p, size_t n, bool eof, int& err) {
+  ClientIo& io = *c.io;
+  if (!io.http || !io.http->following()) return Io::kOk;
+  bool decided = eof ? io.http->serverEof() : io.http->response(p, n);
+  if (!decided) return Io::kOk;
+  std::string& buf = rewriteBuffer();
+  http::Verdict v = io.http->release(buf);
+  io.upQueued.append(buf);
+  if (io.upEofDeferred && !io.http->holding()) {
+    io.upEofDeferred = false;
+    io.upEofPending = true;
+  }
+  if (v != http::Verdict::kOk) return refuse(c, v, err);
+  return Io::kOk;
+}
+
+/* The server -> client direction of a plain -H connection: pump() (splice included) while no
+   answers are followed, else recv/send with the answers shown to the rewriter. */
+Io pumpDownPlain(Conn& c, RelayEnv& env, int& err) {
+  ClientIo& io = *c.io;
+  Dir& d = c.down;
+  if (!io.http || !io.http->following()) return pump(d, c.ufd, c.cfd, env, err);
+  if (d.pending()) {
+    if (flush(d, c.cfd, err) == Io::kError) return Io::kError;
+    if (d.pending()) return Io::kOk;
+  }
+  for (int i = 0; i < kMaxReadsPerEvent; i++) {
+    ssize_t n = recv(c.ufd, env.scratch, env.scratchSize, 0);
+    if (n == 0) {
+      d.eof = true;
+      return observeDown(c, nullptr, 0, true, err);
+    }
+    if (n < 0) {
+      if (again(errno)) return Io::kOk;
+      err = errno;
+      return Io::kError;
+    }
+    d.bytes += uint64_t(n);
+    if (env.dump) log::dump(env.scratch, size_t(n), env.dump == 2);
+    if (observeDown(c, env.scratch, size_t(n), false, err) == Io::kError) return Io::kError;
+    ssize_t s = send(c.cfd, env.scratch, size_t(n), kSendFlags);
+    if (s < 0) {
+      if (!again(errno)) {
+        err = errno;
+        return Io::kError;
+      }
+      s = 0;
+    }
+    if (s < n) return keep(d, env.scratch + s, size_t(n - s), err);
+    if (size_t(n) < env.scratchSize) return Io::kOk;
   }
   return Io::kOk;
 }
@@ -288,8 +361,8 @@ Io finishDown(Conn& c, int& err) {
 Io pumpDown(Conn& c, RelayEnv& env, int& err) {
   ClientIo& io = *c.io;
   Dir& d = c.down;
-  if (!io.ssl) {  // -H only: the plain pump (splice included), then a pending error answer
-    if (pump(d, c.ufd, c.cfd, env, err) == Io::kError) return Io::kError;
+  if (!io.ssl) {  // -H only: the plain pump, then a pending error answer
+    if (pumpDownPlain(c, env, err) == Io::kError) return Io::kError;
     if (d.eof && !d.pending() && !io.reply.empty()) {
       std::string reply = std::move(io.reply);
       io.reply.clear();
@@ -309,6 +382,7 @@ Io pumpDown(Conn& c, RelayEnv& env, int& err) {
     ssize_t n = recv(c.ufd, env.scratch, env.scratchSize, 0);
     if (n == 0) {
       io.serverEof = true;
+      if (observeDown(c, nullptr, 0, true, err) == Io::kError) return Io::kError;
       return finishDown(c, err);
     }
     if (n < 0) {
@@ -318,6 +392,7 @@ Io pumpDown(Conn& c, RelayEnv& env, int& err) {
     }
     d.bytes += uint64_t(n);
     if (env.dump) log::dump(env.scratch, size_t(n), env.dump == 2);
+    if (observeDown(c, env.scratch, size_t(n), false, err) == Io::kError) return Io::kError;
     size_t w = 0;
     if (writeTls(io, env.scratch, size_t(n), w, err) == Io::kError) return Io::kError;
     if (w < size_t(n)) return keep(d, env.scratch + w, size_t(n) - w, err);
@@ -393,6 +468,8 @@ Io pumpClientIo(Conn& c, bool upward, RelayEnv& env, int& err) {
 
 void clientInterest(const Conn& c, uint32_t& cm, uint32_t& um) {
   const ClientIo& io = *c.io;
+  if (!io.upQueued.empty() || io.upEofPending) um |= loop::kWrite;  // pumpUp sends them
+  if (io.upEofDeferred) cm &= ~uint32_t(loop::kRead);               // its EOF was read already
   if (io.ssl) {
     if (!io.handshakeDone) {
       cm = io.handshakeWantsWrite ? loop::kWrite : loop::kRead;

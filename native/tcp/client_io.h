@@ -47,6 +47,9 @@ struct ClientIo {
   bool shutUpstream = false;         // shutdown(ufd, SHUT_WR) once up's pending bytes are out
   uint32_t discardLeft = 0;
   std::string reply;                 // an error answer (431/400) for the client, after the server's EOF
+  std::string upQueued;              // -H: held client bytes released by the server's answer, for up
+  bool upEofDeferred = false;        // -H: the client's EOF came while its bytes were held
+  bool upEofPending = false;         // -H: that EOF is due once upQueued is out
   std::string error;                 // what the last kError was about, for the close line
 };
 

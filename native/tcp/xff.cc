@@ -83,6 +83,30 @@ bool contentLength(const char* b, const char* e, uint64_t& out) {
   return ok && any;
 }
 
+/* Advances j over whole lines of p[0, n) until just past a blank line ("\n" or "\r\n"),
+   carrying a partial line across calls in lineLen/lineCr. Returns true when a blank line
+   ended; otherwise j == n. */
+bool scanToBlankLine(const char* p, size_t n, size_t& j, size_t& lineLen, bool& lineCr) {
+  while (j < n) {
+    const char* lf = static_cast<const char*>(memchr(p + j, '\n', n - j));
+    if (!lf) {
+      size_t add = n - j;
+      lineCr = lineLen == 0 && add == 1 && p[j] == '\r';
+      lineLen += add;
+      j = n;
+      return false;
+    }
+    size_t k = size_t(lf - p);
+    size_t len = lineLen + (k - j);
+    bool blank = len == 0 || (len == 1 && (k > j ? p[k - 1] == '\r' : lineCr));
+    lineLen = 0;
+    lineCr = false;
+    j = k + 1;
+    if (blank) return true;
+  }
+  return false;
+}
+
 const char k431[] =
     "HTTP/1.1 431 Request Header Fields Too Large\r\n"
     "Content-Type: text/plain\r\n"
@@ -99,6 +123,90 @@ const char k400[] =
     "Bad request\n";
 
 }  // namespace
+
+Chunked::Result Chunked::feed(const char* p, size_t n, size_t& used) {
+  size_t i = 0;
+  while (i < n) {
+    switch (phase_) {
+      case kSize: {
+        unsigned char b = static_cast<unsigned char>(p[i]);
+        if (++lineLen_ > 4096) break;
+        if (b == '\n') {
+          if (digits_ == 0) break;
+          i++;
+          digits_ = 0;
+          ext_ = false;
+          lineLen_ = 0;
+          if (remaining_ == 0) {  // last-chunk: the trailer section follows
+            phase_ = kTrailers;
+            tLine_ = 0;
+            tCr_ = false;
+          } else {
+            phase_ = kData;
+          }
+          continue;
+        }
+        int h = ext_ ? -1 : hexval(b);
+        if (h >= 0) {
+          if (++digits_ > 15) break;
+          remaining_ = remaining_ * 16 + uint64_t(h);
+        } else {
+          if (digits_ == 0) break;
+          ext_ = true;
+          if (b < 0x20 && b != '\t' && b != '\r') break;
+        }
+        i++;
+        continue;
+      }
+      case kData: {
+        uint64_t take = n - i < remaining_ ? n - i : remaining_;
+        i += size_t(take);
+        remaining_ -= take;
+        if (remaining_ == 0) {
+          phase_ = kDataEnd;
+          cr_ = false;
+        }
+        continue;
+      }
+      case kDataEnd: {
+        unsigned char b = static_cast<unsigned char>(p[i]);
+        if (b == '\r' && !cr_) {
+          cr_ = true;
+        } else if (b == '\n') {
+          phase_ = kSize;
+          remaining_ = 0;
+          digits_ = 0;
+          ext_ = false;
+          lineLen_ = 0;
+        } else {
+          break;
+        }
+        i++;
+        continue;
+      }
+      case kTrailers: {
+        size_t j = i;
+        bool found = scanToBlankLine(p, n, j, tLine_, tCr_);
+        lineLen_ += uint32_t(j - i);
+        i = j;
+        if (lineLen_ > kMaxHead) {
+          used = i;
+          return kBad;
+        }
+        if (found) {
+          used = i;
+          reset();
+          return kDone;
+        }
+        continue;
+      }
+    }
+    used = i;  // a `break` above: the byte at i is wrong
+    return kBad;
+  }
+  used = i;
+  return kMore;
+}
 
 const char* errorResponse(Verdict v) { return v == Verdict::kTooLarge ? k431 : k400; }
 
@@ -139,30 +247,6 @@ bool Rewriter::requestLineByte(unsigned char b) {
     default:  // after the version only the CR of the line end
       return b == '\r' && rlCount_++ == 0;
   }
-}
-
-/* Advances j over whole lines of p[0, n) until just past a blank line ("\n" or "\r\n"),
-   carrying a partial line across calls in lineLen_/lineCr_. Returns true when a blank
-   line ended; otherwise j == n. */
-bool Rewriter::scanToBlankLine(const char* p, size_t n, size_t& j) {
-  while (j < n) {
-    const char* lf = static_cast<const char*>(memchr(p + j, '\n', n - j));
-    if (!lf) {
-      size_t add = n - j;
-      lineCr_ = lineLen_ == 0 && add == 1 && p[j] == '\r';
-      lineLen_ += add;
-      j = n;
-      return false;
-    }
-    size_t k = size_t(lf - p);
-    size_t len = lineLen_ + (k - j);
-    bool blank = len == 0 || (len == 1 && (k > j ? p[k - 1] == '\r' : lineCr_));
-    lineLen_ = 0;
-    lineCr_ = false;
-    j = k + 1;
-    if (blank) return true;
-  }
-  return false;
 }
 
 Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchanged) {
@@ -246,7 +330,7 @@ Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchange
           break;
         }
         size_t j = i;
-        bool found = !inRequestLine_ && scanToBlankLine(p, n, j);
+        bool found = !inRequestLine_ && scanToBlankLine(p, n, j, lineLen_, lineCr_);
         i = j;
         headLen_ += i - begin;
         if (headLen_ > kMaxHead) return bad(Verdict::kTooLarge, hs);
@@ -271,77 +355,29 @@ Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchange
         break;
       }
 
-      case kBody:
-      case kChunkData: {
+      case kBody: {
         uint64_t take = n - i < remaining_ ? n - i : remaining_;
         i += size_t(take);
         remaining_ -= take;
-        if (remaining_ == 0) {
-          if (state_ == kBody) {
-            state_ = kStart;
-          } else {
-            state_ = kChunkEnd;
-            chunkEndCr_ = false;
-          }
-        }
+        if (remaining_ == 0) endOfMessage();
         break;
       }
 
-      case kChunkSize: {
-        unsigned char b = static_cast<unsigned char>(p[i++]);
-        if (++chunkLineLen_ > 4096) return bad(Verdict::kBadBody, i - 1);
-        if (b == '\n') {
-          if (chunkDigits_ == 0) return bad(Verdict::kBadBody, i - 1);
-          chunkDigits_ = 0;
-          chunkExt_ = false;
-          chunkLineLen_ = 0;
-          if (remaining_ == 0) {  // last-chunk: the trailer section follows
-            state_ = kTrailers;
-            lineLen_ = 0;
-            lineCr_ = false;
-          } else {
-            state_ = kChunkData;
-          }
-          break;
-        }
-        int h = chunkExt_ ? -1 : hexval(b);
-        if (h >= 0) {
-          if (++chunkDigits_ > 15) return bad(Verdict::kBadBody, i - 1);
-          remaining_ = remaining_ * 16 + uint64_t(h);
-        } else {
-          if (chunkDigits_ == 0) return bad(Verdict::kBadBody, i - 1);
-          chunkExt_ = true;
-          if (b < 0x20 && b != '\t' && b != '\r') return bad(Verdict::kBadBody, i - 1);
-        }
+      case kChunked: {
+        size_t used = 0;
+        Chunked::Result r = chunked_.feed(p + i, n - i, used);
+        i += used;
+        if (r == Chunked::kBad) return bad(Verdict::kBadBody, i);
+        if (r == Chunked::kDone) endOfMessage();
         break;
       }
 
-      case kChunkEnd: {
-        unsigned char b = static_cast<unsigned char>(p[i++]);
-        if (b == '\r' && !chunkEndCr_) {
-          chunkEndCr_ = true;
-        } else if (b == '\n') {
-          state_ = kChunkSize;
-          remaining_ = 0;
-          chunkDigits_ = 0;
-          chunkExt_ = false;
-          chunkLineLen_ = 0;
-        } else {
-          return bad(Verdict::kBadBody, i - 1);
-        }
-        break;
-      }
-
-      case kTrailers: {
-        size_t j = i;
-        bool found = scanToBlankLine(p, n, j);
-        chunkLineLen_ += uint32_t(j - i);
-        i = j;
-        if (chunkLineLen_ > kMaxHead) return bad(Verdict::kBadBody, i);
-        if (found) {
-          state_ = kStart;
-          chunkLineLen_ = 0;
-        }
+      case kAwait: {  // a tunnel request waits for its answer: hold what follows it
+        upTo(i);
+        if (hold_.size() + (n - i) > kMaxHold) return Verdict::kHoldFull;
+        hold_.append(p + i, n - i);
+        i = n;
+        from = n;
         break;
       }
 
@@ -410,6 +446,20 @@ Verdict Rewriter::endOfHead(const char* head, size_t len, std::string& out) {
   }
   if (te && !teChunked) return Verdict::kBadRequest;  // RFC 9112 §6.3: length unknown
 
+  // Remember what the answer to this request will be like. A tunnel is asked for only while
+  // the answers are followed (rstate_ != kRUntracked).
+  Kind kind = connect ? kConnect : (upgrade && connUpgrade) ? kUpgrade
+            : eqi(head, size_t(sp - head), "head") ? kHeadReq : kPlain;
+  if (rstate_ == kRUntracked) {
+    kind = kPlain;
+  } else if (!asked_.empty() && asked_.back().first == kind && asked_.back().second < UINT32_MAX) {
+    asked_.back().second++;
+  } else {
+    if (asked_.size() >= kMaxOutstandingRuns) return Verdict::kBadRequest;
+    asked_.emplace_back(kind, 1);
+  }
+
+
   // Pass 2: the head as the server gets it.
   out.append(head, size_t(rlEnd + 1 - head));
   const char* blank = end;
@@ -441,22 +491,188 @@ Verdict Rewriter::endOfHead(const char* head, size_t len, std::string& out) {
   }
   out.append(blank, size_t(end - blank));
   requests_++;
+  if (kind == kConnect || kind == kUpgrade) tunnel_ = kAsked;
 
   remaining_ = 0;
-  if (connect || (upgrade && connUpgrade)) {
-    state_ = kPass;  // a tunnel follows (if the server agrees): relay it untouched
+  if (kind == kConnect) {
+    endOfMessage();  // a CONNECT has no body: what follows is the tunnel (or the next request)
   } else if (te) {
-    state_ = kChunkSize;
-    chunkDigits_ = 0;
-    chunkExt_ = false;
-    chunkLineLen_ = 0;
+    state_ = kChunked;
+    chunked_.reset();
   } else if (hasCl && cl > 0) {
     state_ = kBody;
     remaining_ = cl;
   } else {
-    state_ = kStart;
+    endOfMessage();
   }
   return Verdict::kOk;
+}
+
+void Rewriter::endOfMessage() {
+  switch (tunnel_) {
+    case kAsked:
+      state_ = kAwait;  // hold what the client sends next until the server answers
+      decided_ = false;
+      return;
+    case kGranted:  // answered while the request body was still on its way
+      state_ = kPass;
+      return;
+    case kDenied:
+      tunnel_ = kNone;
+      state_ = kStart;
+      return;
+    case kNone:
+      state_ = kStart;
+      return;
+  }
+}
+
+void Rewriter::decide(bool granted) {
+  if (tunnel_ != kAsked) return;
+  tunnel_ = granted ? kGranted : kDenied;
+  if (state_ == kAwait) decided_ = true;
+  if (granted) rstate_ = kRUntracked;  // the server speaks the new protocol from here on
+}
+
+bool Rewriter::serverEof() {
+  rstate_ = kRUntracked;
+  decide(false);
+  return state_ == kAwait && decided_;
+}
+
+Verdict Rewriter::release(std::string& out) {
+  out.clear();
+  decided_ = false;
+  std::string held = std::move(hold_);
+  hold_ = std::string();
+  if (tunnel_ == kGranted) {
+    tunnel_ = kNone;
+    state_ = kPass;
+    out = std::move(held);
+    return Verdict::kOk;
+  }
+  tunnel_ = kNone;
+  state_ = kStart;
+  bool unchanged = false;
+  Verdict v = feed(held.data(), held.size(), out, unchanged);
+  if (unchanged) out = std::move(held);
+  return v;
+}
+
+bool Rewriter::response(const char* p, size_t n) {
+  size_t i = 0;
+  while (i < n && rstate_ != kRUntracked) {
+    switch (rstate_) {
+      case kRHead: {
+        size_t j = i;
+        bool found = scanToBlankLine(p, n, j, rLine_, rCr_);
+        if (rhead_.size() + (j - i) > kMaxHead) {
+          rstate_ = kRUntracked;  // an oversized head: stop following (no tunnel from here)
+          decide(false);
+          break;
+        }
+        rhead_.append(p + i, j - i);
+        i = j;
+        if (!found) break;
+        std::string head = std::move(rhead_);
+        rhead_ = std::string();
+        if (head.size() <= 2) break;  // a blank line between responses
+        endOfResponseHead(head.data(), head.size());
+        break;
+      }
+      case kRBody: {
+        uint64_t take = n - i < rRemaining_ ? n - i : rRemaining_;
+        i += size_t(take);
+        rRemaining_ -= take;
+        if (rRemaining_ == 0) rstate_ = kRHead;
+        break;
+      }
+      case kRChunked: {
+        size_t used = 0;
+        Chunked::Result r = rChunked_.feed(p + i, n - i, used);
+        i += used;
+        if (r == Chunked::kBad) {
+          rstate_ = kRUntracked;
+          decide(false);
+        } else if (r == Chunked::kDone) {
+          rstate_ = kRHead;
+        }
+        break;
+      }
+      case kRUntracked:
+        break;
+    }
+  }
+  if (rstate_ == kRUntracked) decide(false);
+  return state_ == kAwait && decided_;
+}
+
+void Rewriter::endOfResponseHead(const char* h, size_t len) {
+  const char* end = h + len;
+  const char* le = static_cast<const char*>(memchr(h, '\n', len));
+  // "HTTP/1.x SSS" (reason optional)
+  if (asked_.empty() || len < 12 || memcmp(h, "HTTP/1.", 7) != 0 || h[7] < '0' || h[7] > '9' ||
+      h[8] != ' ' || h[9] < '1' || h[9] > '5' || h[10] < '0' || h[10] > '9' || h[11] < '0' || h[11] > '9' ||
+      (h + 12 < le && h[12] != ' ' && h[12] != '\r')) {
+    rstate_ = kRUntracked;  // not a response to a request we sent: stop following
+    return;
+  }
+  int status = (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
+  Kind kind = asked_.front().first;
+  if (status / 100 == 1) {
+    if (status == 101 && kind == kUpgrade) {
+      decide(true);
+      rstate_ = kRUntracked;
+    }
+    return;  // an interim answer: the final one follows
+  }
+  if (--asked_.front().second == 0) asked_.pop_front();
+  if (kind == kConnect || kind == kUpgrade) {
+    bool granted = kind == kConnect && status / 100 == 2;
+    decide(granted);
+    if (granted) return;
+  }
+  bool te = false, teChunked = false, hasCl = false, badCl = false;
+  uint64_t cl = 0;
+  for (const char* ls = le + 1; ls < end;) {
+    const char* e = static_cast<const char*>(memchr(ls, '\n', size_t(end - ls)));
+    if (!e) break;
+    const char* ce = (e > ls && e[-1] == '\r') ? e - 1 : e;
+    const char* colon = static_cast<const char*>(memchr(ls, ':', size_t(ce - ls)));
+    if (colon) {
+      const char* vb = colon + 1;
+      const char* ve = ce;
+      trim(vb, ve);
+      size_t nl = size_t(colon - ls);
+      if (eqi(ls, nl, "content-length")) {
+        uint64_t v = 0;
+        if (!contentLength(vb, ve, v) || (hasCl && v != cl)) badCl = true;
+        hasCl = true;
+        cl = v;
+      } else if (eqi(ls, nl, "transfer-encoding")) {
+        te = true;
+        eachElement(vb, ve, [&](const char* eb, const char* ee) {
+          if (eb != ee) teChunked = eqi(eb, size_t(ee - eb), "chunked");
+        });
+      }
+    }
+    ls = e + 1;
+  }
+  if (kind == kHeadReq || status == 204 || status == 304) {
+    rstate_ = kRHead;
+  } else if (te) {
+    if (teChunked) {
+      rstate_ = kRChunked;
+      rChunked_.reset();
+    } else {
+      rstate_ = kRUntracked;  // read until the server closes: no later answer to follow
+    }
+  } else if (hasCl && !badCl) {
+    rRemaining_ = cl;
+    rstate_ = cl > 0 ? kRBody : kRHead;
+  } else {
+    rstate_ = kRUntracked;  // until EOF (or a bad length)
+  }
 }
 
 }  // namespace pen::tcp::http

@@ -4,7 +4,7 @@
 // those files (Pen sent the names from its own certificate file), the server session cache
 // plus tickets, renegotiation off. JS thread (Cache::get); the worker only uses newSession.
 #include <openssl/err.h>
-#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <sys/stat.h>
 
@@ -79,7 +79,7 @@ std::string fileStamp(const std::string& path) {
 }
 
 SSL_CTX* buildContext(const TlsConf& conf, const std::string& cert, const std::string& key,
-                      const std::string& caFile, const std::string& caDir) {
+                      const std::string& caFile, const std::string& caDir, const std::string& sniName) {
   ERR_clear_error();
   CtxGuard g{SSL_CTX_new(TLS_server_method())};
   SSL_CTX* ctx = g.ctx;
@@ -134,12 +134,23 @@ SSL_CTX* buildContext(const TlsConf& conf, const std::string& cert, const std::s
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
 
-  static const unsigned char kSidCtx[] = "pen";
-  SSL_CTX_set_session_id_context(ctx, kSidCtx, 3);
+  // One session-id context per name: OpenSSL moves a connection to the SNI context's value
+  // when it switches contexts (sni.cc does that before sessions are looked up), and resumes a
+  // TLS 1.2 session only under the value it was established with. Tickets (TLS 1.2 and 1.3,
+  // where OpenSSL does not compare the value) are sealed with keys salted by it (tickets.cc).
+  unsigned char sid[32];
+  sessionIdContext(sniName, sid);
+  if (SSL_CTX_set_session_id_context(ctx, sid, sizeof sid) != 1) fail("cannot set the session id context");
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
   installOcsp(ctx);
   ERR_clear_error();
   return g.release();
+}
+
+void sessionIdContext(const std::string& sniName, unsigned char out[32]) {
+  static_assert(SSL_MAX_SID_CTX_LENGTH >= 32, "a SHA-256 fits a session-id context");
+  std::string label = "pen sni " + sniName;
+  SHA256(reinterpret_cast<const unsigned char*>(label.data()), label.size(), out);
 }
 
 SSL* Server::newSession(int fd) const {
@@ -153,9 +164,7 @@ SSL* Server::newSession(int fd) const {
   return ssl;
 }
 
-Cache::Cache() {
-  if (RAND_bytes(ticketKeys_, sizeof ticketKeys_) != 1) memset(ticketKeys_, 0, sizeof ticketKeys_);
-}
+Cache::Cache() : tickets_(TicketKeys::create()) {}
 
 std::shared_ptr<const Server> Cache::get(const TlsConf& conf, std::vector<std::string>& warnings) {
   std::string fp = fileStamp(conf.cert) + fileStamp(conf.key) + fileStamp(conf.caFile) + fileStamp(conf.caDir) +
@@ -163,17 +172,25 @@ std::shared_ptr<const Server> Cache::get(const TlsConf& conf, std::vector<std::s
   if (!conf.sniPath.empty()) fp += sniDirFingerprint(conf.sniPath);
   if (server_ && conf == last_ && fp == fingerprint_) return server_;
 
+  if (!tickets_) {
+    tickets_ = TicketKeys::create();  // the RNG failed before: try again
+    if (!tickets_) warnings.push_back("TLS: RAND_bytes failed: session tickets are off (sessions resume by id)");
+  }
   auto s = std::make_shared<Server>();
+  s->tickets_ = tickets_;
   s->default_ = std::make_unique<Cert>();
-  s->default_->ctx = buildContext(conf, conf.cert, conf.key, conf.caFile, conf.caDir);
+  s->default_->ctx = buildContext(conf, conf.cert, conf.key, conf.caFile, conf.caDir, "");
   SSL_CTX* ctx = s->default_->ctx;
   SSL_CTX_set_ex_data(ctx, certIndex(), s->default_.get());
-  // Tickets are sealed with the keys of the context a session started on (the default one):
-  // the same keys in every rebuild let clients resume across a reload.
-  SSL_CTX_set_tlsext_ticket_keys(ctx, ticketKeys_, sizeof ticketKeys_);
+  sessionIdContext("", s->default_->sid);
+  // Tickets are sealed and opened by the context a connection started on (the default one,
+  // also after an SNI switch); every context gets the keys all the same. The same keys in
+  // every rebuild let clients resume across a reload.
+  TicketKeys::install(ctx, tickets_.get());
   if (!conf.ocspResponse.empty()) s->default_->ocsp = readOcsp(conf.ocspResponse);
   if (!conf.sniPath.empty()) {
     loadSniDir(conf, *s, warnings);
+    for (auto& [name, cert] : s->sni_) TicketKeys::install(cert->ctx, tickets_.get());
     installSni(ctx, s.get());
   }
   last_ = conf;

@@ -46,6 +46,31 @@ int onServerName(SSL* ssl, int*, void* arg) {
   return SSL_TLSEXT_ERR_OK;
 }
 
+/* The client hello callback: runs before OpenSSL looks for a session to resume, so the name's
+   context (and with it its session-id context and ticket keys) is in place when it does. The
+   servername callback above still answers the extension. */
+int onClientHello(SSL* ssl, int*, void* arg) {
+  const Server* server = static_cast<const Server*>(arg);
+  const unsigned char* p = nullptr;
+  size_t len = 0;
+  if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len)) return SSL_CLIENT_HELLO_SUCCESS;
+  // ServerNameList: u16 length, then entries of u8 type, u16 length, name.
+  if (len < 2 || (size_t(p[0]) << 8 | p[1]) != len - 2) return SSL_CLIENT_HELLO_SUCCESS;
+  for (size_t i = 2; i + 3 <= len;) {
+    size_t n = size_t(p[i + 1]) << 8 | p[i + 2];
+    if (i + 3 + n > len) break;
+    if (p[i] == TLSEXT_NAMETYPE_host_name) {
+      std::string name(reinterpret_cast<const char*>(p + i + 3), n);
+      if (name.find('\0') != std::string::npos) break;
+      const Cert* cert = server->forName(name.c_str());
+      if (cert) SSL_set_SSL_CTX(ssl, cert->ctx);
+      break;
+    }
+    i += 3 + n;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 }  // namespace
 
 bool normaliseName(const char* name, size_t len, std::string& out) {
@@ -77,6 +102,7 @@ const Cert* Server::forName(const char* name) const {
 }
 
 void installSni(SSL_CTX* ctx, const Server* server) {
+  SSL_CTX_set_client_hello_cb(ctx, onClientHello, const_cast<Server*>(server));
   SSL_CTX_set_tlsext_servername_callback(ctx, onServerName);
   SSL_CTX_set_tlsext_servername_arg(ctx, const_cast<Server*>(server));
 }
@@ -134,13 +160,14 @@ std::string loadSniDir(const TlsConf& conf, Server& server, std::vector<std::str
     std::string caDir = exists(path + ".ca") ? "" : conf.caDir;
     auto cert = std::make_unique<Cert>();
     try {
-      cert->ctx = buildContext(conf, path + ".crt", key, ca, caDir);
+      cert->ctx = buildContext(conf, path + ".crt", key, ca, caDir, name);
       if (exists(path + ".ocsp")) cert->ocsp = readOcsp(path + ".ocsp");
     } catch (const std::exception& e) {
       warnings.push_back("ssl_sni_path: skipping '" + name + "': " + e.what());
       continue;
     }
     SSL_CTX_set_ex_data(cert->ctx, certIndex(), cert.get());
+    sessionIdContext(name, cert->sid);
     server.sni_.emplace(name, std::move(cert));
   }
   return sniDirFingerprint(dir);

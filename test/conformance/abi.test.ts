@@ -73,3 +73,17 @@ test('a bad snapshot field is refused with its path', async () => {
   assert.throws(() => addon._decodeEcho(snap), (e: Error & { code?: string }) =>
     e.code === 'PEN_ERR_SNAPSHOT' && /servers\[0\]\.port/.test(e.message));
 });
+
+test('NaN, infinities and out-of-range numbers are a range error, never cast (issue 12, defect 7)', async () => {
+  const s = defaultSettings();
+  s.servers = [{ host: '127.0.0.1', port: 1, maxc: 0, hard: 0, weight: 0, prio: 0, acl: 0 }];
+  const snap = await toSnapshot(s);
+  const cases: Array<[number, string]> = [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity'],
+    [-1e300, '-1000'], [1e300, '1000'], [2 ** 31, '2147483648.0'], [2.5, '2.5']];
+  for (const [value, shown] of cases) {
+    assert.throws(() => addon._decodeEcho({ ...snap, timeoutMs: value }), (e: Error & { code?: string }) =>
+      e.code === 'PEN_ERR_SNAPSHOT' &&
+      e.message.startsWith(`invalid snapshot field timeoutMs: expected a whole number in 1..2147483647, got ${shown}`),
+    `timeoutMs ${value}`);
+  }
+});

@@ -114,6 +114,7 @@ export function exchange(e: Endpoint, data: string | Buffer,
       else s.write(data, () => undefined);
     });
     s.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET') connected = true; // accepted, then reset before 'connect' ran
       if (!connected) {
         reject(err);
         return;

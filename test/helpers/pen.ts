@@ -11,9 +11,12 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { freeEndpoint, ipBytes, listenSpecOf, specOf, type Endpoint } from './net.js';
-import { sleep, waitFor, withTimeout } from './time.js';
+import { sleep, TIME_SCALE, waitFor, withTimeout } from './time.js';
 
 export const PEN_BIN = fileURLToPath(new URL('../../../bin/pen.js', import.meta.url));
+
+/** How long pen may take to listen (stretched by PEN_TEST_TIME_SCALE, helpers/time.ts). */
+const READY_MS = 8000 * TIME_SCALE;
 
 export interface Exit {
   code: number | null;
@@ -248,7 +251,7 @@ export async function startPen(args: string[], opts: PenOptions): Promise<Pen> {
     ...stopControls(pid, io.exited, () => done),
   };
   try {
-    const ms = opts.readyTimeoutMs ?? 8000;
+    const ms = opts.readyTimeoutMs ?? READY_MS;
     const output = () => `stdout: ${io.out()}\nstderr: ${io.err()}`;
     await waitListening(pid, opts.ready, io.exited, ms, output);
     // In the foreground the listening line comes last: start-up (pid file, -u) has finished.

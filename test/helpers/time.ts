@@ -1,5 +1,9 @@
 // Time bounds for tests: every await in an e2e test goes through one of these, so a hung
 // pen, backend or client fails the test with a message instead of hanging the run.
+// PEN_TEST_TIME_SCALE (default 1) stretches these bounds (not what tests assert about time):
+// the sanitizer run (scripts/test-asan.js) sets it, its pen being several times slower.
+
+export const TIME_SCALE = Math.max(1, Number(process.env.PEN_TEST_TIME_SCALE ?? 1) || 1);
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -7,6 +11,7 @@ export function sleep(ms: number): Promise<void> {
 
 /** Resolves like `p`, or rejects with "timed out after N ms: what" once `ms` have passed. */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  ms *= TIME_SCALE;
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
@@ -17,6 +22,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 /** Polls `check` every `everyMs` until it returns a truthy value (returned), or throws after `ms`. */
 export async function waitFor<T>(check: () => T | Promise<T>, ms: number, what: string,
   everyMs = 20): Promise<NonNullable<T>> {
+  ms *= TIME_SCALE;
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await check();

@@ -81,7 +81,7 @@ test('matching: families, mapped clients, unix peers, countries', () => {
   const v6 = list('deny ::/0');
   assert.equal(aclPermits(v6, '127.0.0.1'), true, 'an IPv6 entry does not apply to IPv4 clients');
   assert.equal(aclPermits(v6, 'fe80::1%eth0'), false);
-  assert.equal(aclPermits(v4, undefined), true, 'unix-socket peers always pass');
+  assert.equal(aclPermits(v4, null), true, 'unix-socket peers always pass');
   assert.equal(aclPermits(list('permit country SE'), '127.0.0.1'), false, 'no country lookup: never matches');
 });
 
@@ -101,4 +101,13 @@ test('matching: country entries ask countryOf once, only when reached, for both 
   assert.equal(aclPermits(list('permit country US'), '::ffff:127.0.0.2', countryOf), false,
     'no match: the opposite of the last entry');
   assert.equal(aclPermits(list('deny country SE'), null, countryOf), true, 'unix peers always pass');
+});
+
+test('matching: a TCP peer whose address is unknown fails closed (issue 12, defect 4)', () => {
+  const v4 = list('permit 127.0.0.0 255.0.0.0');
+  assert.equal(aclPermits(v4, undefined), false, 'remoteAddress undefined: the peer already reset');
+  assert.equal(aclPermits(v4, ''), false);
+  assert.equal(aclPermits(list('deny 10.0.0.0 255.0.0.0'), undefined), false, 'even where no match would permit');
+  assert.equal(aclPermits([], undefined), true, 'an empty list permits everyone');
+  assert.equal(aclPermits(v4, null), true, 'a unix-socket peer has no address and passes');
 });

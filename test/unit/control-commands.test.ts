@@ -34,9 +34,9 @@ test('numeric settings show, set and validate', async () => {
   assert.equal(await run(ctx, 'debug 2'), '2\n');
   assert.equal(await run(ctx, 'timeout'), '3\n');
   assert.equal(await run(ctx, 'timeout 0'),
-    'pen: timeout: N must be a whole number from 1 to 2147483647, got "0"; usage: timeout [N]\n');
+    'pen: timeout: N must be a whole number from 1 to 2147483, got "0"; usage: timeout [N]\n');
   assert.equal(await run(ctx, 'timeout abc'),
-    'pen: timeout: N must be a whole number from 1 to 2147483647, got "abc"; usage: timeout [N]\n');
+    'pen: timeout: N must be a whole number from 1 to 2147483, got "abc"; usage: timeout [N]\n');
   assert.equal(await run(ctx, 'timeout 1 2'), 'pen: timeout: too many arguments; usage: timeout [N]\n');
   assert.equal(ctx.settings().timeout, 3);
   assert.deepEqual([ctx.settings().blacklist, ctx.settings().tracking, ctx.settings().debug], [12, 60, 2]);
@@ -297,4 +297,12 @@ test('a handler that throws something unexpected ends only that command', async 
   ctx.engine.stats = () => { throw new TypeError('engine gone'); };
   assert.equal(await run(ctx, 'servers'), 'pen: servers: internal error: engine gone\n');
   assert.equal(await run(ctx, 'timeout'), '3\n');
+});
+
+test('timeout: above 2147483 s (its milliseconds overflow 31 bits) is a range error (issue 12, defect 7)', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'timeout 2147483'), '2147483\n');
+  assert.equal(await run(ctx, 'timeout 2147484'),
+    'pen: timeout: N must be a whole number from 1 to 2147483, got "2147484"; usage: timeout [N]\n');
+  assert.equal(ctx.settings().timeout, 2147483);
 });

@@ -49,14 +49,14 @@ export function makeContext(init: Partial<Settings> = {}): TestContext {
     },
     out: (text) => { ctx.output.push(text); },
     exit: () => { ctx.exits++; },
-    readFile(path) {
+    async readFile(path) {
       const text = ctx.files.get(path);
       if (text === undefined) {
         throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
       }
       return text;
     },
-    writeFile(path, text) {
+    async writeFile(path, text) {
       if (path.startsWith('/readonly/')) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
       ctx.files.set(path, text);
     },

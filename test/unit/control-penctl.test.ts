@@ -107,3 +107,31 @@ test('usage, overlong commands, refused connections, silent servers', async () =
     silent.server.close();
   }
 });
+
+test('a connection dropped unread exits 1 with a message; an empty reply exits 0 (issue 12, defect 8)', async () => {
+  const ctx = makeContext();
+  const server = await startControlServer({ ctx, address: '127.0.0.1:0', maxClients: 1 });
+  const port = (server.address() as net.AddressInfo).port;
+  const target = `127.0.0.1:${port}`;
+  const holder = net.connect(port, '127.0.0.1'); // silent: holds the only slot
+  try {
+    await new Promise((r) => holder.once('connect', r));
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(await call([target, 'servers']),
+        { status: 1, stdout: '', stderr: 'the server closed the connection without a reply (ECONNRESET)\n' });
+    }
+    holder.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await call([target, 'hash']), { status: 0, stdout: '', stderr: '' }, 'slot free again');
+    await ctx.update((d) => {
+      d.acls[2] = [{ kind: 'ipv4', permit: false, address: '127.0.0.0', mask: '255.0.0.0' }];
+      d.controlAcl = 2;
+    });
+    assert.deepEqual(await call([target, 'hash']),
+      { status: 1, stdout: '', stderr: 'the server closed the connection without a reply (ECONNRESET)\n' },
+      'denied by control_acl');
+  } finally {
+    holder.destroy();
+    await server.close();
+  }
+});

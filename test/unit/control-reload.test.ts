@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Settings } from '../../lib/config/settings.js';
-import { loadConfigFile } from '../../lib/control/reload.js';
+import { describeErrors, loadConfigFile } from '../../lib/control/reload.js';
 import { makeContext, run, type TestContext } from './control-fixture.js';
 
 const FILE = '/etc/pen.cfg';
@@ -76,18 +76,32 @@ test('start-up-only settings change at start-up but not on reload', async () => 
     ['pen: reload: eventBackend can only change at start-up; restart pen to apply it\n']);
 });
 
-test('a failing update applies nothing; line errors carry line numbers', async () => {
+test('a file with bad lines applies nothing; line errors carry line numbers (issue 12, defect 3)', async () => {
   const { ctx, base } = await started('server 0 address 127.0.0.2 port 9001\n');
-  ctx.files.set(FILE, 'timeout 7\nfrobnicate\nserver 0 address gone.invalid\ntimeout 0\n');
+  ctx.files.set(FILE, 'timeout 7\nfrobnicate\nserver 0 address 127.0.0.9\ntimeout 0\n');
+  ctx.output.length = 0;
+  const r = await hup(ctx, base);
+  assert.deepEqual(r.changed, []);
+  assert.equal(ctx.updates, 1, 'only the start-up update');
+  assert.equal(ctx.settings().timeout, 3);
+  assert.equal(ctx.settings().servers[0]!.host, '127.0.0.2', 'the good lines did not apply either');
+  assert.deepEqual(r.errors.map((e) => e.line), [2, 4]);
+  assert.equal(ctx.output.join(''), "7\ndo_cmd: ignoring command starting with 'frobnicate'\n" +
+    'pen: timeout: N must be a whole number from 1 to 2147483, got "0"; usage: timeout [N]\n');
+  assert.equal(describeErrors(r.errors), `${FILE}:2: do_cmd: ignoring command starting with 'frobnicate'; ` +
+    `${FILE}:4: timeout: N must be a whole number from 1 to 2147483, got "0"; usage: timeout [N]`);
+});
+
+test('a failing update applies nothing', async () => {
+  const { ctx, base } = await started('server 0 address 127.0.0.2 port 9001\n');
+  ctx.files.set(FILE, 'timeout 7\nserver 0 address gone.invalid\n');
   ctx.output.length = 0;
   const r = await hup(ctx, base);
   assert.deepEqual(r.changed, []);
   assert.equal(ctx.settings().timeout, 3);
   assert.equal(ctx.settings().servers[0]!.host, '127.0.0.2');
-  assert.deepEqual(r.errors.map((e) => e.line), [2, 4, 0]);
-  assert.equal(ctx.output.join(''), `${FILE}:2: do_cmd: ignoring command starting with 'frobnicate'\n` +
-    `${FILE}:4: ` + 'pen: timeout: N must be a whole number from 1 to 2147483647, got "0"; usage: timeout [N]\n' +
-    'pen: unknown or invalid address [gone.invalid]\n');
+  assert.deepEqual(r.errors.map((e) => e.line), [0]);
+  assert.equal(ctx.output.join(''), 'pen: unknown or invalid address [gone.invalid]\n', 'only the error is printed (-F echoes no values)');
 });
 
 test('runtime actions in the file run after the settings are applied', async () => {

@@ -102,7 +102,7 @@ test('control_acl: a denied peer is closed unread and unanswered', async () => {
         { kind: 'ipv4', permit: true, address: '10.0.0.1', mask: '255.255.255.255' }];
       d.controlAcl = 4;
     });
-    assert.equal(await exchange(target, ['timeout 8\n']), '');
+    await assert.rejects(exchange(target, ['timeout 8\n']), { code: 'ECONNRESET' }, 'reset: penctl tells it from an empty reply');
     assert.equal(ctx.settings().timeout, 3);
     await ctx.update((d) => { d.acls[4] = [{ kind: 'ipv4', permit: true, address: '127.0.0.1', mask: '255.255.255.255' }]; });
     assert.equal(await exchange(target, ['timeout 8\n']), '8\n');

@@ -35,9 +35,11 @@ test('file line: client, time, server, request, single spaces, LF', () => {
   assert.deepEqual([client, time, server, rest.join(' ')], ['127.0.0.1', '1795599804', '127.0.0.2', 'GET /some/path?x=1 HTTP/1.1']);
 });
 
-test('file line: bytes >= 0x80 become ".", other control bytes stay raw', () => {
+test('file line: bytes >= 0x80 and control bytes become "." (issue 12, defect 7: no terminal escapes)', () => {
   assert.equal(fileLine(ev('GET /\xe9\xff HTTP/1.0')), '127.0.0.1 1795599804 127.0.0.2 GET /.. HTTP/1.0\n');
-  assert.equal(fileLine(ev('body\x01\tdata')), '127.0.0.1 1795599804 127.0.0.2 body\x01\tdata\n');
+  assert.equal(fileLine(ev('body\x01\tdata')), '127.0.0.1 1795599804 127.0.0.2 body..data\n');
+  assert.equal(fileLine(ev('GET /\x1b[2J\x1b]0;owned\x07\x7f HTTP/1.1')),
+    '127.0.0.1 1795599804 127.0.0.2 GET /.[2J.]0;owned.. HTTP/1.1\n');
   assert.equal(fileLine(ev('')), '127.0.0.1 1795599804 127.0.0.2 \n', 'an empty first line still gives a line');
 });
 
@@ -206,5 +208,5 @@ test('a batch of several records: one line each, in order; datagrams likewise', 
   assert.throws(() => fileLines(b.subarray(0, b.length - 3)), RangeError, 'a cut batch is refused, not misread');
   assert.equal(fileLines(Buffer.alloc(0)).length, 0);
   assert.equal(fileLines(batch(ev('\xe9\x00\xff', { time: 2 ** 33 }))).toString('latin1'),
-    `127.0.0.1 ${2 ** 33} 127.0.0.2 .\x00.\n`, 'big times, NUL bytes');
+    `127.0.0.1 ${2 ** 33} 127.0.0.2 ...\n`, 'big times, NUL bytes');
 });

@@ -176,7 +176,7 @@ test('web_stats and status: Pen\'s replies, the page written then read back', as
   assert.equal(ctx.files.get('/srv/pen.html'), page);
   await run(ctx, 'web_stats /readonly/pen.html');
   assert.equal(await run(ctx, 'status'), 'Unable to create webstats\n');
-  ctx.writeFile = () => undefined; // written, but it cannot be read back
+  ctx.writeFile = async () => undefined; // written, but it cannot be read back
   await run(ctx, 'web_stats /gone.html');
   assert.equal(await run(ctx, 'status'), "Can't read webstats\n");
   assert.equal(await run(ctx, 'no web_stats'), '');

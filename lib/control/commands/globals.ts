@@ -1,5 +1,6 @@
 // Global knobs: timers, table sizes, socket options, source address, debug.
 import { isIP } from 'node:net';
+import { TIMEOUT_MAX } from '../../config/settings.js';
 import { z } from '../../config/zod.js';
 import { command, type Command } from '../command.js';
 import { INT_MAX, none, oneOf, word } from '../args.js';
@@ -12,7 +13,7 @@ const FASTCLOSE = ['up', 'down', 'both', 'off'] as const;
 export const commands: Command[] = [
   numeric({ word: 'blacklist', key: 'blacklist', min: 0,
     help: 'blacklist [N]: show or set how many seconds a failed server is skipped' }),
-  numeric({ word: 'timeout', key: 'timeout', min: 1,
+  numeric({ word: 'timeout', key: 'timeout', min: 1, max: TIMEOUT_MAX,
     help: 'timeout [N]: show or set the backend connect timeout in seconds (>= 1)' }),
   numeric({ word: 'tracking', key: 'tracking', min: 0,
     help: 'tracking [N]: show or set how many seconds a client is remembered (0 = forever)' }),

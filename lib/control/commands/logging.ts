@@ -8,6 +8,9 @@ import { none, word } from '../args.js';
 import { fail } from '../reply.js';
 import { flag } from './flag.js';
 
+/** status reads back the page it has just written: bounded, far above any real page. */
+const WEBSTATS_MAX_BYTES = 16 << 20;
+
 const shown = (value: string | null): string => (value === null ? '' : `${value}\n`);
 
 export const commands: Command[] = [
@@ -43,16 +46,16 @@ export const commands: Command[] = [
   command({
     name: ['status'], help: 'status: write the HTML statistics page to the web_stats file and show it',
     args: none,
-    run: (ctx) => {
+    run: async (ctx) => {
       const file = ctx.settings().webStats;
       if (file === null) return fail('Unable to create webstats\n');
       try {
-        ctx.writeFile(file, renderWebStats(gatherStats(ctx)));
+        await ctx.writeFile(file, renderWebStats(gatherStats(ctx)));
       } catch {
         return fail('Unable to create webstats\n');
       }
       try {
-        return ctx.readFile(file);
+        return await ctx.readFile(file, WEBSTATS_MAX_BYTES);
       } catch {
         return fail("Can't read webstats\n");
       }

@@ -2,7 +2,7 @@
 // and the choices documented in native/tcp/xff.h and man/pen.1): X-Forwarded-Proto then
 // X-Forwarded-For before the blank line, in the request's own line-ending style; an existing
 // X-Forwarded-For gets the client address appended, an existing X-Forwarded-Proto is
-// replaced; any method; non-HTTP bytes and tunnels pass untouched.
+// replaced; any method; non-HTTP bytes pass untouched (tunnels: upgrade.test.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -61,16 +61,6 @@ test('-H: non-HTTP bytes pass untouched (binary, and a text protocol)', () => sc
   assert.ok((await through(s, 60, bin)).equals(bin));
   const text = 'HELO mail.example\r\nMAIL FROM:<a@b>\r\nGET / HTTP/1.1\r\n\r\n';
   assert.equal((await through(s, 70, text)).toString(), text);
-}));
-
-test('-H: after CONNECT or an Upgrade the tunnel passes untouched', () => scoped(async (s) => {
-  const got = await through(s, 80, 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n' +
-    'GET /inside HTTP/1.1\r\n\r\n');
-  assert.equal(got.toString(), 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
-    `X-Forwarded-Proto: http\r\nX-Forwarded-For: ${ip(5)}\r\n\r\nGET /inside HTTP/1.1\r\n\r\n`);
-  const got2 = await through(s, 90, 'CONNECT db:5432 HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n');
-  assert.equal(got2.toString(), `CONNECT db:5432 HTTP/1.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-For: ${ip(5)}\r\n\r\n` +
-    'GET / HTTP/1.1\r\n\r\n');
 }));
 
 test('without -H the request is not touched; `no http` turns it off again', () => scoped(async (s) => {
