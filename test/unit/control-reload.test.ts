@@ -86,8 +86,9 @@ test('a file with bad lines applies nothing; line errors carry line numbers (iss
   assert.equal(ctx.settings().timeout, 3);
   assert.equal(ctx.settings().servers[0]!.host, '127.0.0.2', 'the good lines did not apply either');
   assert.deepEqual(r.errors.map((e) => e.line), [2, 4]);
-  assert.equal(ctx.output.join(''), "7\ndo_cmd: ignoring command starting with 'frobnicate'\n" +
-    'pen: timeout: N must be a whole number from 1 to 2147483, got "0"; usage: timeout [N]\n');
+  assert.equal(ctx.output.join(''), `${FILE}:2: do_cmd: ignoring command starting with 'frobnicate'\n` +
+    `${FILE}:4: pen: timeout: N must be a whole number from 1 to 2147483, got "0"; usage: timeout [N]\n`,
+  'only the errors are printed, each with its file and line (-F echoes no values)');
   assert.equal(describeErrors(r.errors), `${FILE}:2: do_cmd: ignoring command starting with 'frobnicate'; ` +
     `${FILE}:4: timeout: N must be a whole number from 1 to 2147483, got "0"; usage: timeout [N]`);
 });
