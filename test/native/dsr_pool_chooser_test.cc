@@ -9,17 +9,12 @@
 #include <thread>
 
 #include "dsr/pool_chooser.h"
+#include "test_addr.h"
 
 namespace pen::dsr {
 namespace {
 
-net::Addr ip4(const char* text, int port = 80) {
-  uint8_t b[4];
-  inet_pton(AF_INET, text, b);
-  net::Addr a;
-  a.set(net::kInet, b, 4, "", port);
-  return a;
-}
+net::Addr ip4(const char* text, int port = 80) { return testing::ip4(text, port); }
 
 std::shared_ptr<Snapshot> snapshotOf(std::vector<std::pair<const char*, int>> servers) {
   auto s = std::make_shared<Snapshot>();

@@ -13,17 +13,12 @@
 #include <vector>
 
 #include "balance/pool.h"
+#include "test_addr.h"
 
 namespace pen::balance {
 namespace {
 
-net::Addr ip4(const char* text, int port = 40000) {
-  uint8_t b[4];
-  inet_pton(AF_INET, text, b);
-  net::Addr a;
-  a.set(net::kInet, b, 4, "", port);
-  return a;
-}
+net::Addr ip4(const char* text, int port = 40000) { return testing::ip4(text, port); }
 
 ServerConf server(const char* ip, int port, int maxc = 0, int hard = 0, int weight = 0, int prio = 0) {
   ServerConf s;
