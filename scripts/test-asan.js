@@ -27,9 +27,10 @@ fs.rmSync(path.join(pkg, 'dist'), { recursive: true, force: true });
 fs.mkdirSync(pkg, { recursive: true });
 for (const d of ['bin', 'dist', 'scripts']) fs.cpSync(path.join(root, d), path.join(pkg, d), { recursive: true });
 fs.copyFileSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
-for (const d of ['node_modules', 'man', 'test', 'native']) {
+// The rest as links: what the tests read (README.md, examples/, man/ ...) is the checkout's.
+for (const d of ['node_modules', 'man', 'test', 'native', 'examples', 'README.md', 'LICENSE', 'CHANGELOG.md', 'CMakeLists.txt']) {
   const link = path.join(pkg, d);
-  if (!fs.existsSync(link)) fs.symlinkSync(path.join(root, d), link);
+  if (!fs.existsSync(link) && fs.existsSync(path.join(root, d))) fs.symlinkSync(path.join(root, d), link);
 }
 const cmakeJs = path.join(root, 'node_modules', '.bin', 'cmake-js');
 if (run(cmakeJs, ['build', '--debug', '--directory', root, '--out', path.join(pkg, 'build'), '--CDPEN_SANITIZE=ON']) !== 0) {
