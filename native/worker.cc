@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "util/clock.h"
@@ -133,7 +134,9 @@ void Worker::call(const std::function<void()>& fn) {
   std::unique_lock<std::mutex> g(handMu_);
   calls_.push_back(&c);
   wakeup_.notify();
-  handCv_.wait(g, [&c] { return c.done; });
+  // wait_for, not wait: GCC 12's condition_variable::wait(unique_lock&) is a GLIBCXX_3.4.30
+  // symbol, newer than the prebuilds' floor; wait_for inlines to pthread_cond_clockwait.
+  while (!c.done) handCv_.wait_for(g, std::chrono::seconds(1));
 }
 
 }  // namespace pen
