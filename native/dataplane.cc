@@ -148,9 +148,6 @@ int DataPlane::listen(const ListenSpec& spec) {
   if (auto v = pool_.view(); v && v->snap && !v->snap->dsrIf.empty()) return listenDsr(spec, *v->snap);
   std::string where = spec.addr.family() == AF_UNIX ? spec.addr.host() : spec.addr.host() + ":" + std::to_string(spec.addr.port());
   std::string err;
-  if (udp_ && spec.addr.family() != AF_INET && spec.addr.family() != AF_INET6)
-    throw PlaneError("PEN_ERR_BIND", "cannot listen on " + where + ": UDP mode needs an IPv4 or IPv6 address", where,
-                     "UDP mode needs an IPv4 or IPv6 address");
   bool rebind = sameAddress(spec.addr, listening_);
   std::vector<int> fds = net::openListeners(spec.addr, workers(), udp_, rebind, spec.backlog, spec.nodelay, err);
   if (fds.empty()) throw PlaneError("PEN_ERR_BIND", "cannot listen on " + where + ": " + err, where, err);

@@ -29,10 +29,13 @@ void Pool::configure(std::shared_ptr<const Snapshot> snap, std::shared_ptr<const
   states_.ensure(int(snap->servers.size()));
   std::shared_ptr<const View> prev = view();
   auto v = std::make_shared<View>();
-  if (snap->algorithm == prev->snap->algorithm) v->algo = prev->algo->rebuiltFor(*snap);
-  if (!v->algo && snap->algorithm == prev->snap->algorithm) v->algo = prev->algo;
-  if (!v->algo) v->algo = makeAlgorithm(snap->algorithm);
-  if (!v->algo) v->algo = prev->algo;  // decode.cc refuses unknown names; keep what runs
+  if (snap->algorithm == prev->snap->algorithm) {
+    v->algo = prev->algo->rebuiltFor(*snap);  // null: the same object goes on (its cursor too)
+    if (!v->algo) v->algo = prev->algo;
+  } else {
+    v->algo = makeAlgorithm(snap->algorithm);
+    if (!v->algo) v->algo = prev->algo;  // decode.cc refuses unknown names; keep what runs
+  }
   {
     std::lock_guard<std::mutex> g(clientsMu_);
     clients_.setCapacity(size_t(snap->clientsMax));

@@ -35,7 +35,10 @@
 #include "geo/db.h"
 #include "net/addr.h"
 #include "snapshot.h"
-#include "tls/tls.h"
+
+namespace pen::tls {
+class Server;  // tls/tls.h: the contexts built from a snapshot's TlsConf
+}
 
 namespace pen::balance {
 
@@ -107,6 +110,8 @@ class Pool {
   /* Takes a connection slot; false when connMax connections are open. */
   bool reserveConn(int connMax);
   void releaseConn();
+  /* Counts a connection without a limit (a UDP flow: its worker's table bounds it). */
+  void addConn() { active_.fetch_add(1, std::memory_order_relaxed); }
   /* Counts a connect in progress (pending_max); releasePending() when it ends. */
   void addPending() { pending_.fetch_add(1, std::memory_order_relaxed); }
   void releasePending();

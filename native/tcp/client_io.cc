@@ -289,6 +289,22 @@ Io observeDown(Conn& c, const char* p, size_t n, bool eof, int& err) {
   return Io::kOk;
 }
 
+/* One recv of server bytes into env.scratch for the buffered down paths: counted, dumped and
+   shown to the rewriter (observeDown). n: the bytes read; 0 at the server's EOF (shown to the
+   rewriter too); -1 when none were ready (kOk). */
+Io readDown(Conn& c, RelayEnv& env, ssize_t& n, int& err) {
+  n = recv(c.ufd, env.scratch, env.scratchSize, 0);
+  if (n < 0) {
+    if (again(errno)) return Io::kOk;
+    err = errno;
+    return Io::kError;
+  }
+  if (n == 0) return observeDown(c, nullptr, 0, true, err);
+  c.down.bytes += uint64_t(n);
+  if (env.dump) log::dump(env.scratch, size_t(n), env.dump == 2);
+  return observeDown(c, env.scratch, size_t(n), false, err);
+}
+
 /* The server -> client direction of a plain -H connection: pump() (splice included) while no
    answers are followed, else recv/send with the answers shown to the rewriter. */
 Io pumpDownPlain(Conn& c, RelayEnv& env, int& err) {
@@ -300,19 +316,13 @@ Io pumpDownPlain(Conn& c, RelayEnv& env, int& err) {
     if (d.pending()) return Io::kOk;
   }
   for (int i = 0; i < kMaxReadsPerEvent; i++) {
-    ssize_t n = recv(c.ufd, env.scratch, env.scratchSize, 0);
+    ssize_t n;
+    if (readDown(c, env, n, err) == Io::kError) return Io::kError;
+    if (n < 0) return Io::kOk;
     if (n == 0) {
       d.eof = true;
-      return observeDown(c, nullptr, 0, true, err);
+      return Io::kOk;
     }
-    if (n < 0) {
-      if (again(errno)) return Io::kOk;
-      err = errno;
-      return Io::kError;
-    }
-    d.bytes += uint64_t(n);
-    if (env.dump) log::dump(env.scratch, size_t(n), env.dump == 2);
-    if (observeDown(c, env.scratch, size_t(n), false, err) == Io::kError) return Io::kError;
     ssize_t s = send(c.cfd, env.scratch, size_t(n), kSendFlags);
     if (s < 0) {
       if (!again(errno)) {
@@ -379,20 +389,13 @@ Io pumpDown(Conn& c, RelayEnv& env, int& err) {
   }
   if (io.serverEof) return finishDown(c, err);
   for (int i = 0; i < kMaxReadsPerEvent; i++) {
-    ssize_t n = recv(c.ufd, env.scratch, env.scratchSize, 0);
+    ssize_t n;
+    if (readDown(c, env, n, err) == Io::kError) return Io::kError;
+    if (n < 0) return Io::kOk;
     if (n == 0) {
       io.serverEof = true;
-      if (observeDown(c, nullptr, 0, true, err) == Io::kError) return Io::kError;
       return finishDown(c, err);
     }
-    if (n < 0) {
-      if (again(errno)) return Io::kOk;
-      err = errno;
-      return Io::kError;
-    }
-    d.bytes += uint64_t(n);
-    if (env.dump) log::dump(env.scratch, size_t(n), env.dump == 2);
-    if (observeDown(c, env.scratch, size_t(n), false, err) == Io::kError) return Io::kError;
     size_t w = 0;
     if (writeTls(io, env.scratch, size_t(n), w, err) == Io::kError) return Io::kError;
     if (w < size_t(n)) return keep(d, env.scratch + w, size_t(n) - w, err);

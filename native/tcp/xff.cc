@@ -393,6 +393,37 @@ Verdict Rewriter::feed(const char* p, size_t n, std::string& out, bool& unchange
   return Verdict::kOk;
 }
 
+namespace {
+
+/* The body framing a message head declares (RFC 9112 §6): its Content-Length and
+   Transfer-Encoding fields, for requests and answers alike. */
+struct Framing {
+  bool hasCl = false, badCl = false;  // badCl: malformed, or two that disagree
+  uint64_t cl = 0;
+  bool te = false, teChunked = false;
+  /* Takes one header field (name [name, name+nl), trimmed value [vb, ve)); true when it was
+     a framing field. */
+  bool field(const char* name, size_t nl, const char* vb, const char* ve) {
+    if (eqi(name, nl, "content-length")) {
+      uint64_t v = 0;
+      if (!contentLength(vb, ve, v) || (hasCl && v != cl)) badCl = true;
+      hasCl = true;
+      cl = v;
+      return true;
+    }
+    if (eqi(name, nl, "transfer-encoding")) {
+      te = true;
+      eachElement(vb, ve, [&](const char* eb, const char* ee) {
+        if (eb != ee) teChunked = eqi(eb, size_t(ee - eb), "chunked");
+      });
+      return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
 /* A complete head [head, head+len) (request line through the blank line): appends the
    rewritten head to out and sets up the framing of what follows. */
 Verdict Rewriter::endOfHead(const char* head, size_t len, std::string& out) {
@@ -403,8 +434,8 @@ Verdict Rewriter::endOfHead(const char* head, size_t len, std::string& out) {
   bool connect = eqi(head, size_t(sp - head), "connect");
 
   // Pass 1: what the header lines say.
-  bool te = false, teChunked = false, hasCl = false, upgrade = false, connUpgrade = false;
-  uint64_t cl = 0;
+  Framing fr;
+  bool upgrade = false, connUpgrade = false;
   const char* lastXff = nullptr;  // line start of the last X-Forwarded-For
   for (const char* ls = rlEnd + 1; ls < end;) {
     const char* le = static_cast<const char*>(memchr(ls, '\n', size_t(end - ls)));
@@ -423,16 +454,8 @@ Verdict Rewriter::endOfHead(const char* head, size_t len, std::string& out) {
     const char* vb = colon + 1;
     const char* ve = ce;
     trim(vb, ve);
-    if (eqi(ls, nl, "content-length")) {
-      uint64_t v = 0;
-      if (!contentLength(vb, ve, v) || (hasCl && v != cl)) return Verdict::kBadRequest;
-      hasCl = true;
-      cl = v;
-    } else if (eqi(ls, nl, "transfer-encoding")) {
-      te = true;
-      eachElement(vb, ve, [&](const char* eb, const char* ee) {
-        if (eb != ee) teChunked = eqi(eb, size_t(ee - eb), "chunked");
-      });
+    if (fr.field(ls, nl, vb, ve)) {
+      if (fr.badCl) return Verdict::kBadRequest;
     } else if (eqi(ls, nl, "x-forwarded-for")) {
       lastXff = ls;
     } else if (eqi(ls, nl, "upgrade")) {
@@ -444,7 +467,7 @@ Verdict Rewriter::endOfHead(const char* head, size_t len, std::string& out) {
     }
     ls = le + 1;
   }
-  if (te && !teChunked) return Verdict::kBadRequest;  // RFC 9112 §6.3: length unknown
+  if (fr.te && !fr.teChunked) return Verdict::kBadRequest;  // RFC 9112 §6.3: length unknown
 
   // Remember what the answer to this request will be like. A tunnel is asked for only while
   // the answers are followed (rstate_ != kRUntracked).
@@ -471,7 +494,7 @@ Verdict Rewriter::endOfHead(const char* head, size_t len, std::string& out) {
       break;
     }
     size_t nl = size_t(static_cast<const char*>(memchr(ls, ':', size_t(ce - ls))) - ls);
-    bool drop = eqi(ls, nl, "x-forwarded-proto") || (te && eqi(ls, nl, "content-length"));
+    bool drop = eqi(ls, nl, "x-forwarded-proto") || (fr.te && eqi(ls, nl, "content-length"));
     if (ls == lastXff) {
       out.append(ls, size_t(ce - ls));
       out += ", ";
@@ -496,12 +519,12 @@ Verdict Rewriter::endOfHead(const char* head, size_t len, std::string& out) {
   remaining_ = 0;
   if (kind == kConnect) {
     endOfMessage();  // a CONNECT has no body: what follows is the tunnel (or the next request)
-  } else if (te) {
+  } else if (fr.te) {
     state_ = kChunked;
     chunked_.reset();
-  } else if (hasCl && cl > 0) {
+  } else if (fr.hasCl && fr.cl > 0) {
     state_ = kBody;
-    remaining_ = cl;
+    remaining_ = fr.cl;
   } else {
     endOfMessage();
   }
@@ -632,8 +655,7 @@ void Rewriter::endOfResponseHead(const char* h, size_t len) {
     decide(granted);
     if (granted) return;
   }
-  bool te = false, teChunked = false, hasCl = false, badCl = false;
-  uint64_t cl = 0;
+  Framing fr;
   for (const char* ls = le + 1; ls < end;) {
     const char* e = static_cast<const char*>(memchr(ls, '\n', size_t(end - ls)));
     if (!e) break;
@@ -643,33 +665,22 @@ void Rewriter::endOfResponseHead(const char* h, size_t len) {
       const char* vb = colon + 1;
       const char* ve = ce;
       trim(vb, ve);
-      size_t nl = size_t(colon - ls);
-      if (eqi(ls, nl, "content-length")) {
-        uint64_t v = 0;
-        if (!contentLength(vb, ve, v) || (hasCl && v != cl)) badCl = true;
-        hasCl = true;
-        cl = v;
-      } else if (eqi(ls, nl, "transfer-encoding")) {
-        te = true;
-        eachElement(vb, ve, [&](const char* eb, const char* ee) {
-          if (eb != ee) teChunked = eqi(eb, size_t(ee - eb), "chunked");
-        });
-      }
+      fr.field(ls, size_t(colon - ls), vb, ve);
     }
     ls = e + 1;
   }
   if (kind == kHeadReq || status == 204 || status == 304) {
     rstate_ = kRHead;
-  } else if (te) {
-    if (teChunked) {
+  } else if (fr.te) {
+    if (fr.teChunked) {
       rstate_ = kRChunked;
       rChunked_.reset();
     } else {
       rstate_ = kRUntracked;  // read until the server closes: no later answer to follow
     }
-  } else if (hasCl && !badCl) {
-    rRemaining_ = cl;
-    rstate_ = cl > 0 ? kRBody : kRHead;
+  } else if (fr.hasCl && !fr.badCl) {
+    rRemaining_ = fr.cl;
+    rstate_ = fr.cl > 0 ? kRBody : kRHead;
   } else {
     rstate_ = kRUntracked;  // until EOF (or a bad length)
   }

@@ -70,7 +70,7 @@ class Balancer final : public Worker {
   // ---- select.cc: a flow from its first datagram to its close ----
   Flow* openFlow(const net::Addr& client, const FlowKey& key);
   size_t flowCap() const;
-  Flow* newFlow(const FlowKey& key, const net::Addr& client);
+  Flow* newFlow(const FlowKey& key, const net::Addr& client, const net::AddrKey& clientKey);
   bool connectNext(Flow& f);
   bool openUpstream(Flow& f);
   bool mustMove(const Flow& f);

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
 #include <algorithm>
 #include <cstring>
 
@@ -36,7 +35,7 @@ Flow* Balancer::openFlow(const net::Addr& client, const FlowKey& key) {
     if (snap_->debug >= 2) log(2, "datagram from " + client.host() + " denied by client_acl");
     return nullptr;
   }
-  Flow* f = newFlow(key, client);
+  Flow* f = newFlow(key, client, sel.key);
   if (!f) {
     pool_.refused.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
@@ -44,6 +43,7 @@ Flow* Balancer::openFlow(const net::Addr& client, const FlowKey& key) {
   pool_.accepted.fetch_add(1, std::memory_order_relaxed);
   accepted_.fetch_add(1, std::memory_order_relaxed);
   f->sel = std::move(sel);
+  linkClient(*f);
   f->lastActiveMs = nowMs_;
   if (!connectNext(*f)) return nullptr;
   return f;
@@ -59,8 +59,8 @@ size_t Balancer::flowCap() const {
 /* A fresh flow. A client address at kMaxFlowsPerClient gives up its own oldest flow first;
    when the table is full, the least recently active flow goes (evictOldest). Datagrams staged
    for a flow that goes are sent before. */
-Flow* Balancer::newFlow(const FlowKey& key, const net::Addr& client) {
-  auto it = byClient_.find(net::keyOf(client));
+Flow* Balancer::newFlow(const FlowKey& key, const net::Addr& client, const net::AddrKey& clientKey) {
+  auto it = byClient_.find(clientKey);
   if (it != byClient_.end() && it->second.count >= std::min<size_t>(kMaxFlowsPerClient, flowCap())) {
     flushStaged();
     if (Flow* own = flows_.at(uint32_t(it->second.head))) closeFlow(*own, "evicted: the client holds too many flows");
@@ -75,8 +75,7 @@ Flow* Balancer::newFlow(const FlowKey& key, const net::Addr& client) {
   if (f) {
     f->stageEpoch = 0;
     f->number = pool_.takeNumber(index_, f->id);
-    pool_.reserveConn(INT_MAX);  // counted in the process-wide total (stats); bounded above
-    linkClient(*f);
+    pool_.addConn();
     if (snap_->udpTimeoutSec > 0) unanswered_.push_back(Deadline{f->id, f->gen, nowMs_ + unansweredMs()});
   }
   return f;
@@ -101,9 +100,9 @@ bool Balancer::evictOldest(const Flow* keep, const char* why) {
   return true;
 }
 
-/* Appends f to its client address's flows. */
+/* Appends f (its selection begun: f.sel.key set) to its client address's flows. */
 void Balancer::linkClient(Flow& f) {
-  ClientFlows& c = byClient_[net::keyOf(f.client)];
+  ClientFlows& c = byClient_[f.sel.key];
   f.cprev = c.tail;
   f.cnext = -1;
   if (c.tail >= 0) flows_.at(uint32_t(c.tail))->cnext = int(f.id);
@@ -113,7 +112,7 @@ void Balancer::linkClient(Flow& f) {
 }
 
 void Balancer::unlinkClient(Flow& f) {
-  auto it = byClient_.find(net::keyOf(f.client));
+  auto it = byClient_.find(f.sel.key);
   if (it == byClient_.end()) return;
   ClientFlows& c = it->second;
   if (f.cprev >= 0) flows_.at(uint32_t(f.cprev))->cnext = f.cnext;

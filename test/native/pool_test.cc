@@ -332,7 +332,7 @@ TEST(Pool, StateSurvivesASnapshotSwap) {
   EXPECT_EQ(f.connect(sel, ip4("192.0.2.1")), 0);
   f.configure(snapshotOf(6));
   EXPECT_EQ(f.pool.state(0)->conn.load(), 1);
-  EXPECT_TRUE(f.pool.state(5)->blacklisted(f.now + 1, 30) || f.pool.state(5)->blacklistUntilMs.load() > 0);
+  EXPECT_GT(f.pool.state(5)->blacklistUntilMs.load(), 0) << "the blacklist set before the server existed";
   Stats st;
   f.pool.fillStats(st);
   ASSERT_EQ(st.servers.size(), 8u);  // 6 regular + emergency + abuse
