@@ -99,6 +99,8 @@ class Pool {
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
   /* The state of a server index covered by a published snapshot, kEmergency or kAbuse. */
   ServerState* state(int server) { return states_.at(server); }
+  /* Every server's state, for a PickContext built outside the pool (the DSR chooser). */
+  const ServerTable& states() const { return states_; }
   /* The slot of key in the client table (Pen's `client = N`), -1 if none. */
   int clientIndex(const net::AddrKey& key);
 

@@ -23,12 +23,11 @@ void PoolChooser::rebuild(bool force, int64_t nowMs) {
   if (!view || !view->snap) return;
   const Snapshot& snap = *view->snap;
   std::vector<FlowTable::Server> now;
+  net::AddrKey none;
+  balance::PickContext ctx{snap, pool_.states(), none, 0, nowMs};
   for (size_t i = 0; i < snap.servers.size(); i++) {
     const ServerConf& s = snap.servers[i];
-    // PickContext::available()'s rule (the pool does not lend its ServerTable out)
-    if (s.addr.family() != AF_INET || s.addr.disabled()) continue;
-    const balance::ServerState* st = pool_.state(int(i));
-    if (!st || st->blacklisted(nowMs, snap.blacklistSec)) continue;
+    if (s.addr.family() != AF_INET || !ctx.available(int(i))) continue;
     uint32_t ip;
     std::memcpy(&ip, &reinterpret_cast<const sockaddr_in*>(&s.addr.ss)->sin_addr, 4);
     now.push_back({int(i), ip, s.weight});

@@ -1,5 +1,5 @@
 // The DSR plane's Chooser over the balancing pool (balance/pool.h): the servers the pool
-// holds available (configured, not 0.0.0.0, not blacklisted: PickContext::available's rule)
+// holds available (PickContext::available: configured, not 0.0.0.0, not blacklisted)
 // that have an IPv4 address fill Pen's DSR table (dsr/flow_table.h) by weight;
 // the table is rebuilt when the pool publishes a new snapshot (seen at the next batch) and
 // whenever the available set changes (looked at every kRecheckMs), so blacklists, weights and
