@@ -6,6 +6,7 @@ import fs from 'node:fs';
 
 import { parseArgv } from '../config/argv.js';
 import type { Settings } from '../config/settings.js';
+import { workersOf } from '../config/workers.js';
 import { usageText } from '../config/usage.js';
 import { dispatchReply } from '../control/dispatch.js';
 import { describeErrors, loadConfigFile } from '../control/reload.js';
@@ -72,6 +73,7 @@ function dsrConflict(s: Settings): string | null {
   if (s.dsrIf === null) return s.tarpitAcl >= 0 ? 'tarpit_acl needs dsr_if (the tarpit answers on the DSR interface)' : null;
   if (s.sslCert !== null) return 'dsr_if and -E cannot go together: with Direct Server Return pen never sees a connection to terminate TLS on';
   if (s.http) return 'dsr_if and -H (http) cannot go together: with Direct Server Return pen never sees the requests';
+  if (workersOf(s) > 1) return `dsr_if forwards frames on one thread: workers must be 1 with it (workers ${s.workers} was given)`;
   return null;
 }
 
