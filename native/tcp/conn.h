@@ -80,9 +80,13 @@ struct RelayEnv {
    Switches d to the splice path when reads come in large chunks and a pipe is available
    (never while env.dump is on). A chunk read while d.tap is set is captured into env.line
    (and d.tap cleared); with env.dump every chunk read is dumped to stderr.
+   srcFinished: the poller reported that src's peer has finished sending (a FIN, loop::kHup
+   without kError). Then a short read drains src for good: d.eof is set without reading the
+   EOF, and the chunk goes out with MSG_MORE so that the FIN relay() sends next rides on the
+   same segment (tcp_send_fin joins an unsent tail) instead of following it.
    On return: d.eof is set when src sent EOF; d.pending() > 0 means dst is full.
    Returns kError (with err = errno) on a hard socket error on either side. */
-Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err);
+Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished = false);
 
 /* What offer() learned about a destination whose connect is in progress. */
 enum class Offer { kTaken, kNothing, kSrcError, kDstError };
@@ -98,7 +102,8 @@ Offer offer(Dir& d, int src, int dst, RelayEnv& env, int& err);
 Io flush(Dir& d, int dst, int& err);
 
 /* The splice path (splice.cc): spliceRead moves one chunk src -> d's pipe (sets d.eof on EOF,
-   more when the chunk filled the pipe); spliceFlush moves the pipe's bytes to dst. */
+   more when the chunk filled the pipe); spliceFlush moves the pipe's bytes to dst (with
+   SPLICE_F_MORE once d.eof is set: relay() sends the FIN right after). */
 Io spliceRead(Dir& d, int src, int& err, bool& more);
 Io spliceFlush(Dir& d, int dst, int& err);
 

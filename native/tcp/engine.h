@@ -54,7 +54,7 @@ class Engine final : public Worker {
   /* relayNow: forward what the client has sent at once (false when offerWhileConnecting did). */
   void connected(tcp::Conn& c, bool relayNow);
   void onConnEvent(tcp::Conn& c, int side, uint32_t events);
-  void relay(tcp::Conn& c, bool upward);
+  void relay(tcp::Conn& c, bool upward, bool srcFinished = false);
   void takeLine(tcp::Conn& c);
   void afterIo(tcp::Conn& c);
   void updateInterest(tcp::Conn& c);

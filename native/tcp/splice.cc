@@ -36,7 +36,8 @@ Io spliceRead(Dir& d, int src, int& err, bool& more) {
 
 Io spliceFlush(Dir& d, int dst, int& err) {
   while (d.inPipe) {
-    ssize_t n = splice(d.pipe[0], nullptr, dst, nullptr, d.inPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    unsigned flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (d.eof ? SPLICE_F_MORE : 0u);
+    ssize_t n = splice(d.pipe[0], nullptr, dst, nullptr, d.inPipe, flags);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) return Io::kOk;
       err = errno;
