@@ -97,7 +97,7 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
   for (int i = 0; i < kMaxReadsPerEvent && !d.eof; i++) {
     if (d.spliced()) {
       bool more = false;
-      if (spliceRead(d, src, err, more) == Io::kError) return Io::kError;
+      if (spliceRead(d, src, env.pipes->bytes(), err, more) == Io::kError) return Io::kError;
       if (srcFinished && !more) d.eof = true;  // drained, and the FIN came before the poller said so
       if (d.inPipe && flush(d, dst, err) == Io::kError) return Io::kError;
       if (d.pending() || !more) return Io::kOk;

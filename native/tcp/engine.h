@@ -36,6 +36,7 @@ class Engine final : public Worker {
   void closeAll() override;
   void armListener();
   static size_t pipeCap(const balance::Pool& pool, int count);
+  static size_t pipeBytes(size_t pipes);
   void acceptBatch();
   void onTimer(uint64_t key);
 

@@ -133,5 +133,28 @@ TEST(Relay, PollersReportTheFinAsHangUpAndAResetAsError) {
   }
 }
 
+TEST(Relay, PipeCapacityIsTheSystemMaximumWithinASixteenthOfMemory) {
+  constexpr uint64_t GiB = 1ull << 30;
+  struct {
+    size_t maxPipe;
+    uint64_t mem;
+    size_t pipes;
+    size_t want;
+  } rows[] = {
+      {1 << 20, 24 * GiB, 1024, 1 << 20},   // plenty of memory: the system maximum
+      {1 << 20, 4 * GiB, 1024, 256 << 10},  // 4 GiB / 16 / 1024 pipes = 256 KiB
+      {1 << 20, 1 * GiB, 1024, 64 << 10},   // 64 KiB: the default, never below
+      {1 << 20, 1 * GiB, 2048, 64 << 10},
+      {65536, 24 * GiB, 1, 64 << 10},       // a system that allows no more than the default
+      {700000, 24 * GiB, 8, 512 << 10},     // not a power of two: the one below
+      {1 << 20, 0, 8, 64 << 10},            // memory unknown
+      {1 << 20, 24 * GiB, 0, 1 << 20},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(std::to_string(r.maxPipe) + " " + std::to_string(r.mem) + " " + std::to_string(r.pipes));
+    EXPECT_EQ(tcp::pipeBytesFor(r.maxPipe, r.mem, r.pipes), r.want);
+  }
+}
+
 }  // namespace
 }  // namespace pen
