@@ -18,7 +18,6 @@
 #include "geo/db.h"
 #include "log/datagram.h"
 #include "loop/poller.h"
-#include "net/transparent.h"
 #include "util/capabilities.h"
 
 namespace pen {
@@ -422,11 +421,6 @@ Napi::Value JsPollers(const Napi::CallbackInfo& info) {
   return arr;
 }
 
-/* transparentCapability(): net/transparent.h. */
-Napi::Value JsTransparentCapability(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), net::transparentCapability());
-}
-
 Napi::Value JsChroot(const Napi::CallbackInfo& info) {
   std::string dir = stringArg(info, 0, "chroot", "dir");
   if (chroot(dir.c_str()) < 0 || chdir("/") < 0)
@@ -481,7 +475,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pollers", Napi::Function::New<JsPollers>(env, "pollers"));
   exports.Set("Engine", JsEngine::Init(env));
   exports.Set("chroot", Napi::Function::New<JsChroot>(env, "chroot"));
-  exports.Set("transparentCapability", Napi::Function::New<JsTransparentCapability>(env, "transparentCapability"));
   exports.Set("openDatagram", Napi::Function::New<JsOpenDatagram>(env, "openDatagram"));
   exports.Set("sendDatagrams", Napi::Function::New<JsSendDatagrams>(env, "sendDatagrams"));
   std::string maxminddb = geo::libraryVersion();

@@ -73,7 +73,7 @@ export interface ControlContext {
   writeFile(path: string, text: string): Promise<void>;
 
   /**
-   * Why `transparent` cannot be turned on now (the data plane gave up CAP_NET_ADMIN when pen
+   * Why `transparent` cannot be turned on now (the data plane gave up CAP_NET_RAW when pen
    * switched users with -u), or null when it can; absent: it can.
    */
   transparentRefusal?(): string | null;

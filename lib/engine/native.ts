@@ -254,7 +254,7 @@ export const ENGINE_METHODS = [
 ] as const satisfies readonly (keyof NativeEngine)[];
 /** The module exports as a runtime list. */
 export const ADDON_EXPORTS = [
-  'abiVersion', 'maxServers', 'maxWorkers', 'algorithms', 'pollers', 'Engine', 'chroot', 'transparentCapability', 'openDatagram', 'sendDatagrams', 'maxminddb',
+  'abiVersion', 'maxServers', 'maxWorkers', 'algorithms', 'pollers', 'Engine', 'chroot', 'openDatagram', 'sendDatagrams', 'maxminddb',
   '_decodeEcho',
 ] as const satisfies readonly (keyof NativeAddon)[];
 
@@ -277,12 +277,6 @@ export interface NativeAddon {
   Engine: new (options: { poller: string; udp?: boolean; workers?: number }) => NativeEngine;
   /** chroot(2) + chdir("/"); throws with errno text. */
   chroot(dir: string): void;
-  /**
-   * Linux: the capability `transparent` needs on the data-plane threads after -u:
-   * 'CAP_NET_RAW' where the kernel accepts it for IP_TRANSPARENT (4.18 and later), else
-   * 'CAP_NET_ADMIN' (tried on this thread, which should be root's). '' on other systems.
-   */
-  transparentCapability(): string;
   /**
    * A connected, non-blocking datagram socket: to the unix socket `path` (syslog's /dev/log:
    * Node has no unix datagram sockets), or with a port, UDP to the IP literal (penlogd).

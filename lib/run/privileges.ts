@@ -2,14 +2,15 @@
 // Everything pen needs later (the addon, every module) is loaded before this runs.
 //
 // Capabilities after -u (Linux): the data plane may need one privilege after the switch, for
-// `transparent` (IP_TRANSPARENT / IPV6_TRANSPARENT on each backend socket): CAP_NET_RAW where
-// the kernel accepts it for that (Linux 4.18 and later; capabilities(7): "bind to any address
-// for transparent proxying"), else CAP_NET_ADMIN. pen keeps exactly what the settings at the
-// switch need, and only on the data-plane worker threads, the threads that make those calls:
-// the JS thread (control socket, files, config parsing) and every other thread keep nothing.
-// A pen started as root with -u but without `transparent` keeps nothing, so penctl cannot turn
-// it on later (refused, saying why): start with it on to switch it at run time. Direct Server
-// Return needs nothing after -u: its raw socket is opened before the switch and stays open.
+// `transparent` (IP_TRANSPARENT / IPV6_TRANSPARENT on each backend socket): CAP_NET_RAW, the
+// narrower of the two capabilities the kernel accepts for it (since Linux 3.2; capabilities(7):
+// "bind to any address for transparent proxying"), not CAP_NET_ADMIN. pen keeps exactly what
+// the settings at the switch need, and only on the data-plane worker threads, the threads that
+// make those calls: the JS thread (control socket, files, config parsing) and every other
+// thread keep nothing. A pen started as root with -u but without `transparent` keeps nothing,
+// so penctl cannot turn it on later (refused, saying why): start with it on to switch it at run
+// time. Direct Server Return needs nothing after -u: its raw socket is opened before the switch
+// and stays open.
 import fs from 'node:fs';
 
 import type { Settings } from '../config/settings.js';
@@ -30,6 +31,9 @@ export function lookupUser(user: string, passwd = '/etc/passwd'): Account {
   }
   throw new Error(`unknown user '${user}'`);
 }
+
+/** What `transparent` needs on the data-plane threads after -u (Linux). */
+export const TRANSPARENT_CAPABILITY = 'CAP_NET_RAW';
 
 /** Where the data-plane threads are (pen's Engine) and what they run; penlogd has neither. */
 export interface KeepOptions {
@@ -60,7 +64,7 @@ export function dropPrivileges(dir: string | null, account: Account | null, keep
     process.setuid?.(account.uid);
   };
   const leavingRoot = root && account.uid !== 0 && keep !== undefined;
-  const needed = leavingRoot && process.platform === 'linux' ? loadAddon().transparentCapability() : null;
+  const needed = leavingRoot && process.platform === 'linux' ? TRANSPARENT_CAPABILITY : null;
   const wanted = keep !== undefined && keep.settings.transparent && keep.settings.dsrIf === null;
   if (leavingRoot && wanted && needed === null) {
     throw new Error(`cannot switch to user '${account.name}' and keep transparent working: that needs Linux ` +

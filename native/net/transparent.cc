@@ -2,9 +2,6 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#include "util/capabilities.h"
 
 #include <cerrno>
 #include <cstring>
@@ -76,25 +73,6 @@ Transparency bindTransparent(int fd, const Addr& client, int serverFamily, int& 
     return Transparency::kBindFailed;
   }
   return Transparency::kBound;
-}
-
-const char* transparentCapability() {
-#ifdef __linux__
-  uint64_t eff = 0, prm = 0, admin = util::capabilityBit("CAP_NET_ADMIN"), raw = util::capabilityBit("CAP_NET_RAW");
-  if (util::current(eff, prm) != 0 || !(eff & raw) || !(eff & admin)) return "CAP_NET_ADMIN";
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "CAP_NET_ADMIN";
-  bool rawEnough = false;
-  if (util::setEffective(eff & ~admin) == 0) {
-    int one = 1;
-    rawEnough = setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof one) == 0;
-    (void)util::setEffective(eff);
-  }
-  close(fd);
-  return rawEnough ? "CAP_NET_RAW" : "CAP_NET_ADMIN";
-#else
-  return "";
-#endif
 }
 
 std::string describeTransparency(Transparency t, int err, int serverFamily) {

@@ -1,6 +1,7 @@
 // Transparent proxying (`transparent`, spec/dsr-tarpit-transparent.md §3): a backend socket is
 // bound to its client's address before it connects, so that the server sees the client, not
-// pen. Linux: IP_TRANSPARENT / IPV6_TRANSPARENT (needs CAP_NET_ADMIN in the calling thread);
+// pen. Linux: IP_TRANSPARENT / IPV6_TRANSPARENT (needs CAP_NET_RAW or CAP_NET_ADMIN in the
+// calling thread; CAP_NET_RAW suffices since Linux 3.2);
 // FreeBSD: IP_BINDANY / IPV6_BINDANY (needs root), compiled where CMake finds them
 // (PEN_HAVE_IP_BINDANY). The replies only reach pen when the network routes them there (the
 // operator's policy routing: README, pen(1) TRANSPARENT PROXYING). Thread-agnostic.
@@ -34,13 +35,6 @@ struct TransparentBind {
    outcome; on anything but kBound fd stays unbound, so that a connect goes out from pen's own
    address, and err is the errno (0 when no call failed). */
 Transparency bindTransparent(int fd, const Addr& client, int serverFamily, int& err);
-
-/* Linux: the capability a thread needs for the option, "CAP_NET_RAW" where the kernel accepts
-   it (4.18 and later; the narrower of the two), else "CAP_NET_ADMIN". Found by trying the
-   option on a throwaway socket with CAP_NET_ADMIN out of the calling thread's effective set
-   for that moment (restored before returning), so the calling thread should hold both, as
-   root does; when it does not, the answer is "CAP_NET_ADMIN". "" on other systems. */
-const char* transparentCapability();
 
 /* The cause of a failed bind for a log line: "no transparency for incompatible families
    (...)", "IP_TRANSPARENT: Operation not permitted (...)", ... */

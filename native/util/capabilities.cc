@@ -54,14 +54,6 @@ int current(uint64_t& effective, uint64_t& permitted) {
   return 0;
 }
 
-int setEffective(uint64_t mask) {
-  __user_cap_header_struct h{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct d[2] = {};
-  if (syscall(SYS_capget, &h, d) != 0) return errno;
-  for (int i = 0; i < 2; i++) d[i].effective = uint32_t(mask >> (32 * i));
-  return syscall(SYS_capset, &h, d) == 0 ? 0 : errno;
-}
-
 #else
 
 bool capabilitiesSupported() { return false; }
@@ -72,7 +64,6 @@ int current(uint64_t& effective, uint64_t& permitted) {
   effective = permitted = 0;
   return ENOSYS;
 }
-int setEffective(uint64_t) { return ENOSYS; }
 
 #endif
 

@@ -12,7 +12,7 @@ namespace pen::util {
 
 /* Whether this build can keep capabilities across a uid change (Linux). */
 bool capabilitiesSupported();
-/* The bit of a capability name ("CAP_NET_ADMIN", "CAP_NET_RAW"), 0 when pen does not keep it. */
+/* The bit of a capability name ("CAP_NET_RAW", "CAP_NET_ADMIN"), 0 when pen does not keep it. */
 uint64_t capabilityBit(const char* name);
 /* PR_SET_KEEPCAPS on (or off) for the calling thread. Returns 0 or an errno. */
 int keepAcrossUidChange(bool on);
@@ -22,8 +22,5 @@ int keepAcrossUidChange(bool on);
 int limitTo(uint64_t mask);
 /* The calling thread's effective and permitted sets. Returns 0 or an errno. */
 int current(uint64_t& effective, uint64_t& permitted);
-/* The calling thread's effective set becomes mask (within its permitted set, which stays).
-   Returns 0 or an errno. */
-int setEffective(uint64_t mask);
 
 }  // namespace pen::util

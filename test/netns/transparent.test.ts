@@ -9,7 +9,6 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { loadAddon } from '../../lib/engine/native.js';
 import { ADDR, RoutedNet, routedNetUnavailable } from '../helpers/routed-net.js';
 import { PEN_BIN } from '../helpers/pen.js';
 import { sleep } from '../helpers/time.js';
@@ -19,9 +18,9 @@ const PENCTL = fileURLToPath(new URL('../../../bin/penctl.js', import.meta.url))
 const CONTROL = '127.0.0.1:10080'; // inside the pen namespace: nothing else listens there
 const TCP_PORT = 8000;
 const UDP_PORT = 5300;
-/** What transparent needs on this kernel (CAP_NET_RAW from Linux 4.18 on, else CAP_NET_ADMIN), as pen finds it. */
-const NEEDED = skip ? '' : loadAddon().transparentCapability();
-const NEEDED_BIT = NEEDED === 'CAP_NET_RAW' ? 1n << 13n : 1n << 12n;
+/** What transparent needs after -u: CAP_NET_RAW (bit 13), not CAP_NET_ADMIN. */
+const NEEDED = 'CAP_NET_RAW';
+const NEEDED_BIT = 1n << 13n;
 
 interface Setup {
   net: RoutedNet;

@@ -61,7 +61,7 @@ export const commands: Command[] = [
 
   // transparent (spec/dsr-tarpit-transparent.md §3): new backend sockets, TCP and UDP, bind to
   // their client's address; `source` wins while set, as in Pen. Refused where it cannot work:
-  // with dsr_if, and once -u has taken CAP_NET_ADMIN away from the data plane (ctx says why).
+  // with dsr_if, and once -u has taken CAP_NET_RAW away from the data plane (ctx says why).
   command({
     name: ['transparent'],
     help: "transparent: connect to backends from the client's address (TCP and UDP; not while source is set)",
