@@ -208,3 +208,17 @@ test('source wins over transparent, as in Pen', { skip }, () =>
     assert.equal(await s.penctl('no source'), '');
     assert.equal(await s.tcp(ADDR.penClient4, 9000), ADDR.client4);
   }));
+
+test('-u nobody with transparent when the capability cannot be kept: pen refuses to start, saying so', { skip }, async () => {
+  const net = await RoutedNet.create();
+  try {
+    // setpriv: CAP_NET_RAW and CAP_NET_ADMIN out of the bounding set, so root's permitted set lacks them
+    const r = await net.exec('pen', ['setpriv', '--bounding-set', '-net_admin,-net_raw', '--', process.execPath, PEN_BIN, '-f',
+      '-u', 'nobody', '-O', 'transparent', `${ADDR.penClient4}:9000`, backend4], 10000)
+      .then(() => ({ code: 0, stderr: '' }), (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: e.stderr ?? '' }));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot switch to user 'nobody': cannot keep CAP_NET_RAW on the data-plane threads: Operation not permitted/);
+  } finally {
+    await net.close();
+  }
+});
