@@ -100,12 +100,8 @@ export class FakeEngine implements NativeEngine {
     this.closed = true;
   }
 
-  /** The names of the last keepCapabilities() call. */
-  kept: string[] | null = null;
-
   keepCapabilities(names: string[], switchUser: () => void): string[] {
     switchUser();
-    this.kept = [...names];
     return [...names];
   }
 

@@ -63,7 +63,7 @@ export class Runtime implements ControlContext {
   transparentRefusal(): string | null {
     const l = this.transparentLost;
     if (l === null) return null;
-    const what = l.capability === 'root' ? 'root' : l.capability;
+    const what = l.capability === 'root' ? 'root privileges' : l.capability;
     return `the data plane lacks ${what}, given up when pen switched to user '${l.user}' (-u); ` +
       'start pen with transparent on to keep it (then "no transparent" and "transparent" switch it at run time)';
   }

@@ -47,8 +47,13 @@ bool asFamily(const Addr& client, int family, Addr& out) {
   } else {
     return false;
   }
-  if (out.family() == AF_INET) reinterpret_cast<sockaddr_in*>(&out.ss)->sin_port = 0;
-  else reinterpret_cast<sockaddr_in6*>(&out.ss)->sin6_port = 0;
+  if (out.family() == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&out.ss)->sin_port = 0;
+  } else {
+    auto* s6 = reinterpret_cast<sockaddr_in6*>(&out.ss);
+    s6->sin6_port = 0;
+    s6->sin6_flowinfo = 0;
+  }
   return true;
 }
 
