@@ -13,6 +13,7 @@
     "cflags_cc!": ["-std=gnu++17", "-fno-exceptions"],
     "conditions": [
       ["OS=='linux'", {"ldflags": ["-Wl,-z,now"], "libraries": ["-ldl"]}],
+      ["OS=='freebsd'", {"defines": ["PEN_HAVE_IP_BINDANY"]}],
       ["pen_maxminddb==1", {
         "defines": ["PEN_HAVE_MAXMINDDB"],
         "cflags_cc": ["<!@(pkg-config --cflags libmaxminddb)"]

@@ -42,6 +42,7 @@ export const ERRORS = {
   PEN_ERR_ENGINE: { template: '{detail}', exitCode: 1, kind: 'system' },
   PEN_ERR_WORKERS: { template: '{detail}', exitCode: 2, kind: 'config' },
   PEN_ERR_CHROOT: { template: '{detail}', exitCode: 1, kind: 'system' },
+  PEN_ERR_CAPABILITIES: { template: '{detail}', exitCode: 1, kind: 'system' },
   PEN_ERR_DATAGRAM: { template: '{detail}', exitCode: 1, kind: 'system' },
   PEN_ERR_CLOSED: { template: '{detail}', exitCode: 1, kind: 'internal' },
   PEN_ERR_EVENTS: { template: '{detail}', exitCode: 1, kind: 'internal' },

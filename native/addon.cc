@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "balance/algorithm.h"
 #include "dataplane.h"
@@ -16,6 +18,7 @@
 #include "geo/db.h"
 #include "log/datagram.h"
 #include "loop/poller.h"
+#include "util/capabilities.h"
 
 namespace pen {
 namespace {
@@ -70,6 +73,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
                            InstanceMethod<&JsEngine::JsClose>("close"),
                            InstanceMethod<&JsEngine::JsCountryOf>("countryOf"),
                            InstanceMethod<&JsEngine::JsSetWorkers>("setWorkers"),
+                           InstanceMethod<&JsEngine::JsKeepCapabilities>("keepCapabilities"),
                        });
   }
 
@@ -185,6 +189,58 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     return info.Env().Undefined();
   }
 
+  /* keepCapabilities(names, switchUser): runs switchUser() (JS: setgroups, setgid, setuid
+     away from root) so that the worker threads come out of it holding exactly the capabilities
+     names (effective and permitted), and every other thread what the uid change leaves them
+     (nothing). Returns the names the workers hold, read back. Throws PEN_ERR_CAPABILITIES
+     (unknown name, not Linux, a capset that failed), or what switchUser threw (the workers'
+     keep flag is cleared again then). util/capabilities.h says why it works per thread. */
+  Napi::Value JsKeepCapabilities(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    DataPlane& plane = live(env);
+    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsFunction())
+      throw Napi::TypeError::New(env, "keepCapabilities: expected (names: string[], switchUser: () => void)");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<std::string> names;
+    uint64_t mask = 0;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+      uint64_t bit = util::capabilityBit(name.c_str());
+      if (!bit) throw errnoError(env, "keepCapabilities: '" + name + "' is not a capability pen keeps", "PEN_ERR_CAPABILITIES");
+      mask |= bit;
+      names.push_back(name);
+    }
+    if (!util::capabilitiesSupported())
+      throw errnoError(env, "keeping capabilities across a user switch needs Linux", "PEN_ERR_CAPABILITIES");
+    int err = 0;
+    plane.onEachWorker([&] {
+      if (int e = util::keepAcrossUidChange(true)) err = e;
+    });
+    if (err) throw errnoError(env, std::string("PR_SET_KEEPCAPS: ") + strerror(err), "PEN_ERR_CAPABILITIES");
+    try {
+      info[1].As<Napi::Function>().Call({});
+    } catch (...) {
+      plane.onEachWorker([] { (void)util::keepAcrossUidChange(false); });
+      throw;
+    }
+    uint64_t held = mask;
+    plane.onEachWorker([&] {
+      if (int e = util::limitTo(mask)) err = e;
+      (void)util::keepAcrossUidChange(false);
+      uint64_t eff = 0, prm = 0;
+      if (int e = util::current(eff, prm)) err = e;
+      held &= eff & prm;
+    });
+    if (err || held != mask)
+      throw errnoError(env, std::string("cannot keep ") + (names.empty() ? "" : names[0]) + " on the data-plane threads: " +
+                                (err ? strerror(err) : "capget shows it gone"),
+                       "PEN_ERR_CAPABILITIES");
+    Napi::Array out = Napi::Array::New(env, names.size());
+    for (size_t i = 0; i < names.size(); i++) out.Set(uint32_t(i), names[i]);
+    return out;
+  }
+
   Napi::Value JsBlacklist(const Napi::CallbackInfo& info) {
     int server = int(numberArg(info, 0, "blacklist", "server", balance::kAbuse, balance::kMaxServers - 1));
     int seconds = int(numberArg(info, 1, "blacklist", "seconds", 0, 2147483));
@@ -226,6 +282,7 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     o.Set("fdLimit", double(s.fdLimit));
     o.Set("fdBudget", double(s.fdBudget));
     o.Set("fdsInUse", double(s.fdsInUse));
+    o.Set("transparentFailures", double(s.transparentFailures));
     return o;
   }
 

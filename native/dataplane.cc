@@ -211,6 +211,10 @@ int DataPlane::listenDsr(const ListenSpec& spec, const Snapshot& snap) {
   return dsrPort_;
 }
 
+void DataPlane::onEachWorker(const std::function<void()>& fn) {
+  for (auto& w : workers_) w->call(fn);
+}
+
 bool DataPlane::closeConnection(uint32_t id) {
   int worker;
   uint32_t slot;

@@ -9,6 +9,7 @@
 // queries); none waits for a lock a worker holds across a loop turn.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -82,6 +83,9 @@ class DataPlane {
   /* The ISO code of addr in the database of the last configure, "" when unknown. */
   std::string countryOf(const net::Addr& addr) const;
   int workers() const { return int(workers_.size()); }
+  /* Runs fn on every worker thread, one after the other (Worker::call): for what acts on the
+     calling thread itself, such as its capabilities (util/capabilities.h). */
+  void onEachWorker(const std::function<void()>& fn);
 
  private:
   void startWorkers(int n);

@@ -223,6 +223,7 @@ Snapshot snapshot(const Napi::Value& v) {
     s.source = endpoint(object(src, "source"), "source");
     s.hasSource = true;
   }
+  s.transparent = boolean(o, "transparent", "");
   s.http = boolean(o, "http", "");
   Napi::Value tv = o.Get("tls");
   if (!tv.IsNull()) {
@@ -294,6 +295,7 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
   o.Set("dsrIf", s.dsrIf);
   o.Set("tarpitAcl", s.tarpitAcl);
   o.Set("source", s.hasSource ? Napi::Value(encodeEndpoint(env, s.source)) : env.Null());
+  o.Set("transparent", s.transparent);
   o.Set("http", s.http);
   o.Set("tls", s.hasTls ? encodeTls(env, s.tls) : env.Null());
   return o;

@@ -12,6 +12,7 @@ struct Stats {
   uint64_t accepted = 0, refused = 0;
   uint32_t active = 0, pending = 0;
   int current = 0;  // the regular server chosen most recently (Pen's "current")
+  uint64_t transparentFailures = 0;  // `transparent` binds that failed (balance/transparent_failures.h)
   std::vector<balance::ServerRuntime> servers;  // regular, then emergency, abuse
   std::vector<double> blacklistedUntilWallMs;   // same indexing; 0 = not blacklisted
   std::vector<uint64_t> acceptedByWorker;       // clients (UDP: flows) each worker took on

@@ -76,6 +76,7 @@ struct Snapshot {
   std::string geoipDb;
   bool hasSource = false;  // `source IP`: backend sockets bind to it
   net::Addr source;  // the list deciding admission; denied clients go to the abuse server
+  bool transparent = false;  // `transparent`: backend sockets bind to the client's address (net/transparent.h); not with source
   bool http = false;     // -H / `http`: X-Forwarded-For and X-Forwarded-Proto (tcp/xff.h)
   bool hasTls = false;   // -E given: clients speak TLS
   std::string dsrIf;     // `dsr_if IF`: Direct Server Return on IF (native/dsr/); "" = off

@@ -84,6 +84,7 @@ export const SettingsSchema = z.object({
   control: z.string().nullable(), // -C as written: [host:]port, [v6]:port or a unix path
   configFile: z.string().nullable(), // -F: read at start-up and on HUP; `write`'s default file
   source: z.string().nullable(), //   source: IP literal that backend sockets bind to
+  transparent: z.boolean(), //        transparent: backend sockets bind to the client's address (source wins)
   abortOnError: z.boolean(), //       abort_on_error: fatal errors abort() (core) instead of exit
   udp: z.boolean(), //                -U: the listener and the backends speak UDP (start-up only)
   /** dsr_if: Direct Server Return on this interface instead of a listening socket (start-up only). */
@@ -155,6 +156,7 @@ export const DEFAULTS: Settings = Object.freeze({
   control: null,
   configFile: null,
   source: null,
+  transparent: false,
   abortOnError: false,
   udp: false,
   dsrIf: null,

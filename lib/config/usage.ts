@@ -49,7 +49,7 @@ export function usageText(): string {
   -r              roundrobin: do not send returning clients to their last server
   -s              stubborn: never fail over to another server
   -t sec          connect timeout in seconds [${d.timeout}]; minimum 1
-  -u user         run as user
+  -u user         run as user (transparent: the data-plane threads keep CAP_NET_RAW)
   -w file         HTML statistics file (written on USR1 and status; its directory must exist)
   -x N            connection table size: connections at once [${d.connMax}]
   -E certfile     terminate TLS with this PEM certificate (chain)
@@ -70,5 +70,11 @@ examples:
 
 Direct Server Return: -O "dsr_if IF" makes LISTEN a VIP served on interface IF (as root;
 tarpit_acl N impersonates the addresses ACL N permits): see pen(1).
+
+Transparent proxying: -O transparent connects to the backends from each client's address (TCP
+and UDP, IPv4 and IPv6; needs CAP_NET_RAW, kept on the data-plane threads across -u). The
+backends must route replies through pen, and pen's host must deliver them locally (iptables
+mangle DIVERT with -m socket, ip rule fwmark 1 lookup 100, ip route add local 0.0.0.0/0 dev lo
+table 100; the same with ip6tables and ip -6 for IPv6): see TRANSPARENT PROXYING in pen(1).
 `;
 }

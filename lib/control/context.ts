@@ -72,6 +72,12 @@ export interface ControlContext {
   /** Replace the contents of a regular file (created when absent); rejects as readFile does. */
   writeFile(path: string, text: string): Promise<void>;
 
+  /**
+   * Why `transparent` cannot be turned on now (the data plane gave up CAP_NET_RAW when pen
+   * switched users with -u), or null when it can; absent: it can.
+   */
+  transparentRefusal?(): string | null;
+
   /** The request log's counters (written, dropped, failed) for `status`; absent where there is none. */
   accessLogStats?(): AccessLogStats | null;
 }

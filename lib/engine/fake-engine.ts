@@ -61,7 +61,7 @@ export class FakeEngine implements NativeEngine {
       BigUint64Array.from({ length: n }, (_, i) => this.counters[i]?.[f] ?? 0n);
     return {
       accepted: this.accepted, refused: this.refused, acceptedByWorker: [Number(this.accepted)],
-      fdLimit: 1024, fdBudget: 892, fdsInUse: 2 * this.connectionTable.length,
+      fdLimit: 1024, fdBudget: 892, fdsInUse: 2 * this.connectionTable.length, transparentFailures: 0,
       active: this.connectionTable.length,
       pending: this.connectionTable.filter((c) => c.state & 1).length,
       current: this.current,
@@ -98,6 +98,11 @@ export class FakeEngine implements NativeEngine {
 
   close(): void {
     this.closed = true;
+  }
+
+  keepCapabilities(names: string[], switchUser: () => void): string[] {
+    switchUser();
+    return [...names];
   }
 
   countryOf(ip: string): string | null {

@@ -84,6 +84,13 @@ export interface Snapshot {
   tarpitAcl: number;
   /** `source IP`: backend sockets bind to it (port chosen by the system); null = unbound. */
   source: SnapshotEndpoint | null;
+  /**
+   * `transparent`: each backend socket (TCP and UDP) binds to its client's address before it
+   * connects (native/net/transparent.h); ignored while `source` is set. A bind that fails is
+   * counted (NativeStats.transparentFailures) and logged, and that connection goes out from
+   * pen's own address.
+   */
+  transparent: boolean;
   /** -H: add X-Forwarded-For / X-Forwarded-Proto to every HTTP/1.x request (native/tcp/xff.h). */
   http: boolean;
   /** TLS termination (-E); null = clients speak plain TCP. */
@@ -158,6 +165,8 @@ export interface NativeStats {
   fdBudget: number;
   /** The descriptors the workers hold now (sockets, splice pipes). */
   fdsInUse: number;
+  /** Backend sockets `transparent` could not bind to their client's address (they went out from pen's). */
+  transparentFailures: number;
 }
 
 export interface NativeConnection {
@@ -227,12 +236,21 @@ export interface NativeEngine {
    * unknown or no database is open. For control_acl, which the control plane checks.
    */
   countryOf(ip: string): string | null;
+  /**
+   * Runs `switchUser` (which moves the process away from root: setgroups, setgid, setuid) so
+   * that the data-plane threads, which make the privileged calls, come out of it holding
+   * exactly the Linux capabilities `names` ('CAP_NET_RAW', 'CAP_NET_ADMIN'), effective and
+   * permitted, and every other thread (this one too) none. Returns the names the threads hold,
+   * read back. Throws an Error with code PEN_ERR_CAPABILITIES (an unknown name, not Linux, or
+   * the threads could not keep them), or what switchUser threw.
+   */
+  keepCapabilities(names: string[], switchUser: () => void): string[];
 }
 
 /** The Engine methods as a runtime list (the conformance test compares it with the addon). */
 export const ENGINE_METHODS = [
   'configure', 'listen', 'blacklist', 'closeConnection', 'stats', 'connections', 'clients', 'onEvents', 'close',
-  'countryOf', 'setWorkers',
+  'countryOf', 'setWorkers', 'keepCapabilities',
 ] as const satisfies readonly (keyof NativeEngine)[];
 /** The module exports as a runtime list. */
 export const ADDON_EXPORTS = [

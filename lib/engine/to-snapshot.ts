@@ -105,6 +105,7 @@ export async function toSnapshot(s: Settings, resolve: HostResolver = resolveAll
     dsrIf: s.dsrIf ?? '',
     tarpitAcl: s.tarpitAcl,
     source: s.source === null ? null : { ...packIp(s.source), path: '', port: 0 },
+    transparent: s.transparent,
     http: s.http,
     tls: tlsOf(s),
   };

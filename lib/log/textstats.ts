@@ -6,7 +6,7 @@
 // (blacklisted with the seconds left, not a bare epoch) and every server number is followed
 // by its address. An "Access log" block follows when a request log is configured or lost anything.
 import { formatEndpoint } from '../config/server-spec.js';
-import { descriptorsLine, showsAccessLog, workersLine, type StatsView } from './webstats.js';
+import { descriptorsLine, showsAccessLog, showsTransparent, transparentLine, workersLine, type StatsView } from './webstats.js';
 
 export function renderTextStats(v: StatsView): string[] {
   const out = [`Time ${v.time}, ${v.servers.length} servers, ${v.current} current`];
@@ -32,6 +32,7 @@ export function renderTextStats(v: StatsView): string[] {
     out.push(`Access log ${a.destination ?? 'none'}: ${a.written} written, ${a.dropped} dropped, ${a.failed} failed`);
   }
   out.push(descriptorsLine(v));
+  if (showsTransparent(v)) out.push(transparentLine(v));
   return out;
 }
 

@@ -74,6 +74,8 @@ export interface StatsView {
   acceptedByWorker: number[];
   /** Descriptors: the limit, the data plane's budget of it, and what it holds now. */
   fds: { limit: number; budget: number; inUse: number };
+  /** `transparent`: whether it is on, and how many backend sockets could not take the client's address. */
+  transparent: { on: boolean; failures: number };
 }
 
 /** Reads everything a report shows, at one moment. */
@@ -108,6 +110,7 @@ export function gatherStats(src: StatsSource, now = new Date()): StatsView {
     connMax: s.connMax, used: st.active, last: conns.reduce((m, c) => Math.max(m, c.id), 0), connections,
     accessLog: src.accessLogStats?.() ?? null, acceptedByWorker: st.acceptedByWorker,
     fds: { limit: st.fdLimit, budget: st.fdBudget, inUse: st.fdsInUse },
+    transparent: { on: s.transparent, failures: st.transparentFailures },
   };
 }
 
@@ -120,6 +123,17 @@ export function showsAccessLog(a: AccessLogStats | null): a is AccessLogStats {
 export function descriptorsLine(v: StatsView): string {
   return `Descriptors: ${v.fds.inUse} in use of ${v.fds.budget} for connections ` +
     `(limit ${v.fds.limit}, ${v.fds.limit - v.fds.budget} kept for the control plane)`;
+}
+
+/** Whether the transparent line is worth showing (it is on, or it failed while it was). */
+export function showsTransparent(v: StatsView): boolean {
+  return v.transparent.on || v.transparent.failures > 0;
+}
+
+/** "Transparent: on, 3 failed binds to a client's address (those connections went out from pen's own)". */
+export function transparentLine(v: StatsView): string {
+  return `Transparent: ${v.transparent.on ? 'on' : 'off'}, ${v.transparent.failures} failed binds to a client's address ` +
+    "(those connections went out from pen's own)";
 }
 
 /** "2 workers, clients accepted: 510, 498" (workers N: how the kernel spread the clients). */
@@ -162,7 +176,8 @@ export function renderWebStats(v: StatsView): string {
     out += `<h2>Access log</h2>${escapeHtml(a.destination ?? 'none')}: ${a.written} written, ` +
       `${a.dropped} dropped, ${a.failed} failed<p>\n`;
   }
-  // pen's own line, after Pen's page: what the descriptor budget allows and holds.
+  // pen's own lines, after Pen's page: what the descriptor budget allows and holds; transparent.
   out += `${descriptorsLine(v)}<p>\n`;
+  if (showsTransparent(v)) out += `${escapeHtml(transparentLine(v))}<p>\n`;
   return out + '</body>\n</html>\n';
 }

@@ -13,6 +13,8 @@ import { readRegularFile, writeRegularFile } from './regular-files.js';
 export class Runtime implements ControlContext {
   /** True once start-up has pushed the first snapshot and opened the listener. */
   running = false;
+  /** Set when the switch from root (-u user) took away the capability transparent needs. */
+  transparentLost: { user: string; capability: string } | null = null;
   readonly pid = process.pid;
   private current: Settings;
 
@@ -56,6 +58,14 @@ export class Runtime implements ControlContext {
       }
     }
     this.current = checked.data;
+  }
+
+  transparentRefusal(): string | null {
+    const l = this.transparentLost;
+    if (l === null) return null;
+    const what = l.capability === 'root' ? 'root privileges' : l.capability;
+    return `the data plane lacks ${what}, given up when pen switched to user '${l.user}' (-u); ` +
+      'start pen with transparent on to keep it (then "no transparent" and "transparent" switch it at run time)';
   }
 
   accessLogStats(): AccessLogStats | null {

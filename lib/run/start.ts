@@ -74,6 +74,7 @@ function dsrConflict(s: Settings): string | null {
   if (s.sslCert !== null) return 'dsr_if and -E cannot go together: with Direct Server Return pen never sees a connection to terminate TLS on';
   if (s.http) return 'dsr_if and -H (http) cannot go together: with Direct Server Return pen never sees the requests';
   if (workersOf(s) > 1) return `dsr_if forwards frames on one thread: workers must be 1 with it (workers ${s.workers} was given)`;
+  if (s.transparent) return "dsr_if and transparent cannot go together: with Direct Server Return the servers see the clients' addresses already";
   return null;
 }
 
@@ -151,7 +152,8 @@ async function serve(initial: Settings, commands: string[]): Promise<void> {
     }
     const account = s.user ? lookupUser(s.user) : null;
     try {
-      dropPrivileges(s.chroot, account);
+      const { lost } = dropPrivileges(s.chroot, account, { engine: engine.native, settings: rt.settings() });
+      if (lost !== null) rt.transparentLost = { user: account!.name, capability: lost };
     } catch (err) {
       throw new PenError('PEN_ERR_START', { detail: (err as Error).message });
     }

@@ -61,6 +61,7 @@ void Pool::fillStats(Stats& s) {
   s.active = active();
   s.pending = pending();
   s.current = current.load(std::memory_order_relaxed);
+  s.transparentFailures = transparentFailures.count();
   size_t n = v->snap->servers.size();
   s.servers.clear();
   for (size_t i = 0; i < n; i++) s.servers.push_back(states_.at(int(i))->copy());

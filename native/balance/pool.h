@@ -30,10 +30,12 @@
 #include "balance/algorithm.h"
 #include "balance/servers.h"
 #include "balance/sticky.h"
+#include "balance/transparent_failures.h"
 #include "report.h"
 #include "events.h"
 #include "geo/db.h"
 #include "net/addr.h"
+#include "net/transparent.h"
 #include "snapshot.h"
 
 namespace pen::tls {
@@ -150,6 +152,12 @@ class Pool {
   /* Starts sel over as a failover from old, without blaming old (a flow whose server was
      blacklisted or removed); an abuse-server selection starts over on the abuse server. */
   void moveFrom(Selection& sel, const View& v, int old, int64_t nowMs);
+  /* A backend socket for client's connection to server could not take the client's address
+     (`transparent`: tb.result is not kBound) and goes out from pen's own: counted in
+     transparentFailures and logged (level 0) the first time for each cause, then at most
+     once a minute per cause with the number since. balance/pool_transparent.cc. */
+  void transparentFailed(const View& v, const net::Addr& client, int server, const net::TransparentBind& tb,
+                         int64_t nowMs);
   /* Adds a finished connection's bytes to its client's entry. */
   void clientBytes(const net::AddrKey& key, uint64_t toClient, uint64_t fromClient);
 
@@ -167,6 +175,7 @@ class Pool {
   std::atomic<uint64_t> accepted{0}, refused{0};
   std::atomic<uint64_t> localErrors{0};  // attempts that failed for pen's own shortage
   std::atomic<int> current{0};           // the regular server chosen most recently
+  TransparentFailures transparentFailures;  // `transparent` binds that failed (connected from pen's address)
 
  private:
   /* Checks of spec/selection.md §4 and the conn count: true when sel may use s (counted). */

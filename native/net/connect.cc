@@ -27,6 +27,8 @@ int startConnect(const Addr& addr, const ConnectOptions& opt, bool& inProgress, 
 #endif
     // As Pen: a source address that cannot be bound is not fatal; the connect proceeds unbound.
     (void)bind(fd, reinterpret_cast<const sockaddr*>(&opt.source->ss), opt.source->len);
+  } else if (opt.transparent) {
+    opt.transparent->result = bindTransparent(fd, *opt.transparent->client, addr.family(), opt.transparent->err);
   }
   if (connect(fd, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len) == 0) return fd;
   if (errno == EINPROGRESS || errno == EAGAIN) {

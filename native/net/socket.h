@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "net/addr.h"
+#include "net/transparent.h"
 
 namespace pen::net {
 
@@ -37,6 +38,7 @@ struct ConnectOptions {
   bool nodelay = false;
   bool keepalive = false;
   const Addr* source = nullptr;  // bind to this address (port 0) first, when of the same family
+  TransparentBind* transparent = nullptr;  // else bind to this client's address (net/transparent.h)
 };
 
 /* Starts a non-blocking connect to addr. Returns the fd (>= 0) and sets inProgress when the

@@ -80,7 +80,7 @@ int openUdpListener(const Addr& addr, bool reusePort, std::string& err) {
   return fd;
 }
 
-int openUdpUpstream(const Addr& addr, const Addr* source, int& err) {
+int openUdpUpstream(const Addr& addr, const Addr* source, TransparentBind* transparent, int& err) {
   int fd = socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     err = errno;
@@ -88,6 +88,8 @@ int openUdpUpstream(const Addr& addr, const Addr* source, int& err) {
   }
   if (source && source->family() == addr.family())
     (void)bind(fd, reinterpret_cast<const sockaddr*>(&source->ss), source->len);
+  else if (transparent)
+    transparent->result = bindTransparent(fd, *transparent->client, addr.family(), transparent->err);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&addr.ss), addr.len) < 0) {
     err = errno;
     close(fd);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "net/addr.h"
+#include "net/transparent.h"
 
 namespace pen::net {
 
@@ -22,8 +23,9 @@ int openUdpListener(const Addr& addr, bool reusePort, std::string& err);
 /* Opens a non-blocking, close-on-exec UDP socket connected to addr, so that the kernel
    delivers only that server's datagrams to it and reports ICMP errors (port unreachable
    -> ECONNREFUSED) on it. source (may be null): bind to it (port 0) first when of addr's
-   family; as for TCP, a source that cannot be bound is not fatal. Returns the fd, or -1 with
-   err = errno. */
-int openUdpUpstream(const Addr& addr, const Addr* source, int& err);
+   family; as for TCP, a source that cannot be bound is not fatal. Else transparent (may be
+   null): bind to its client's address (net/transparent.h; its result says how that went).
+   Returns the fd, or -1 with err = errno. */
+int openUdpUpstream(const Addr& addr, const Addr* source, TransparentBind* transparent, int& err);
 
 }  // namespace pen::net

@@ -93,7 +93,11 @@ Engine::Try Engine::startConnect(Conn& c) {
   c.action = "connecting to the server";
   bool inProgress = false;
   int err = 0;
-  int fd = net::startConnect(sc->addr, net::ConnectOptions{snap_->tcpNodelay, snap_->keepalive, snap_->hasSource ? &snap_->source : nullptr}, inProgress, err);
+  net::ConnectOptions opt{snap_->tcpNodelay, snap_->keepalive, snap_->hasSource ? &snap_->source : nullptr};
+  net::TransparentBind tb{&c.client};
+  if (snap_->transparent && !snap_->hasSource) opt.transparent = &tb;  // `source` wins, as in Pen
+  int fd = net::startConnect(sc->addr, opt, inProgress, err);
+  if (fd >= 0 && tb.result != net::Transparency::kBound) pool_.transparentFailed(*view_, c.client, c.sel.server, tb, nowMs_);
   if (fd < 0) {
     if (net::outOfDescriptors(err)) {
       pool_.release(c.sel);

@@ -144,9 +144,12 @@ bool Balancer::openUpstream(Flow& f) {
   f.action = "opening the upstream socket";
   int err = 0;
   const net::Addr* source = snap_->hasSource ? &snap_->source : nullptr;
-  int fd = net::openUdpUpstream(sc->addr, source, err);
+  net::TransparentBind tb{&f.client};
+  net::TransparentBind* transparent = snap_->transparent && !source ? &tb : nullptr;  // `source` wins, as in Pen
+  int fd = net::openUdpUpstream(sc->addr, source, transparent, err);
   if (fd < 0 && net::outOfDescriptors(err) && evictOldest(&f, "evicted: out of descriptors"))
-    fd = net::openUdpUpstream(sc->addr, source, err);
+    fd = net::openUdpUpstream(sc->addr, source, transparent, err);
+  if (fd >= 0 && tb.result != net::Transparency::kBound) pool_.transparentFailed(*view_, f.client, f.sel.server, tb, nowMs_);
   if (fd < 0) {
     if (net::outOfDescriptors(err)) {
       log(0, "socket for " + balance::Pool::describe(*snap_, f.sel.server) + ": " + strerror(err) +

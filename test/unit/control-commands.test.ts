@@ -1,6 +1,7 @@
 // Every command of spec/penctl.md §3 against a FakeEngine: exact replies and effects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { commandTable } from '../../lib/control/table.js';
 import { makeContext, run } from './control-fixture.js';
 
 const server = (host: string, port: number, more: Record<string, number> = {}) =>
@@ -250,16 +251,39 @@ test('event backends are start-up only', async () => {
 
 test('unsupported features refuse to turn on but accept their off forms', async () => {
   const ctx = makeContext();
-  for (const line of ['transparent', 'dummy', 'peek', 'idlers 3', 'dsr_ip 1.2.3.4']) {
+  for (const line of ['dummy', 'peek', 'idlers 3', 'dsr_ip 1.2.3.4']) {
     const word = line.split(' ')[0];
     assert.equal(await run(ctx, line), `pen: '${word}' is not supported yet\n`, line);
   }
-  for (const line of ['no transparent', 'no dummy', 'no peek']) {
+  for (const line of ['no dummy', 'no peek']) {
     assert.equal(await run(ctx, line), '', line);
   }
   assert.equal(await run(ctx, 'idlers'), 'Idlers: 0/0\n');
   assert.equal(await run(ctx, 'idlers 0'), 'Idlers: 0/0\n');
   assert.equal(ctx.updates, 0);
+});
+
+test('transparent / no transparent: set the flag, write renders it when on, refused with dsr_if or once -u took the capability', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'transparent'), '');
+  assert.equal(ctx.settings().transparent, true);
+  assert.deepEqual(commandTable().byName.get('transparent')!.render!(ctx.settings()), ['transparent']);
+  assert.equal(await run(ctx, 'no transparent'), '');
+  assert.equal(ctx.settings().transparent, false);
+  assert.deepEqual(commandTable().byName.get('transparent')!.render!(ctx.settings()), []);
+  assert.equal(await run(ctx, 'transparent 1'), 'pen: transparent: too many arguments; usage: transparent\n');
+
+  const dsr = makeContext({ dsrIf: 'eth1' });
+  assert.match(await run(dsr, 'transparent'), /^pen: transparent: it does not go with dsr_if/);
+  assert.equal(dsr.settings().transparent, false);
+
+  const lost = makeContext();
+  lost.transparentRefusal = () => 'the data plane lacks CAP_NET_RAW';
+  assert.equal(await run(lost, 'transparent'), 'pen: transparent: the data plane lacks CAP_NET_RAW\n');
+  assert.equal(lost.settings().transparent, false);
+  const kept = makeContext({ transparent: true });
+  kept.transparentRefusal = () => 'the data plane lacks CAP_NET_RAW';
+  assert.equal(await run(kept, 'transparent'), '', 'already on: nothing to refuse');
 });
 
 test('dsr_if is start-up only; tarpit_acl refuses an empty list and out-of-range numbers', async () => {

@@ -154,6 +154,20 @@ test('the USR1 text report: Pen\'s blocks, with the client block printed right, 
   ]);
 });
 
+test('the transparent line: shown while it is on or has failed, in the page and the USR1 report', () => {
+  const line = "Transparent: on, 3 failed binds to a client's address (those connections went out from pen's own)";
+  const src = source();
+  const s = src.settings();
+  const stats = src.engine.stats.bind(src.engine);
+  assert.doesNotMatch(renderWebStats(gatherStats(src, NOW)), /Transparent/, 'off and never failed: no line');
+  s.transparent = true;
+  src.engine.stats = () => ({ ...stats(), transparentFailures: 3 });
+  assert.ok(renderWebStats(gatherStats(src, NOW)).endsWith(`control plane)<p>\n${line}<p>\n</body>\n</html>\n`));
+  assert.equal(renderTextStats(gatherStats(src, NOW)).at(-1), line);
+  s.transparent = false;
+  assert.equal(renderTextStats(gatherStats(src, NOW)).at(-1), line.replace(': on,', ': off,'), 'off, but it failed while on');
+});
+
 test('log: shows, sets (keeping HOST:PORT whole), refuses a bad port, no log clears', async () => {
   const ctx = makeContext();
   assert.equal(await run(ctx, 'log'), '', 'nothing configured: no reply');

@@ -27,7 +27,8 @@ test('every pen line parses', () => {
 test('every penctl line names a control address and a command with valid arguments', () => {
   const table = commandTable();
   for (const l of lines.filter((x) => x.words[0] === 'penctl')) {
-    const [, target = '', word = '', ...args] = l.words;
+    const [, target = '', first = '', ...rest] = l.words;
+    const [word, args] = first === 'no' ? [`no ${rest[0] ?? ''}`, rest.slice(1)] : [first, rest]; // `no WORD` is one command
     assert.ok(!('error' in parseTarget(target)), `${l.text}: target`);
     const cmd = table.byName.get(word);
     assert.ok(cmd, `${l.text}: unknown command '${word}'`);

@@ -1,10 +1,10 @@
-// Global knobs: timers, table sizes, socket options, source address, debug.
+// Global knobs: timers, table sizes, socket options, source address, transparent, debug.
 import { isIP } from 'node:net';
 import { TIMEOUT_MAX } from '../../config/settings.js';
 import { z } from '../../config/zod.js';
 import { command, type Command } from '../command.js';
 import { INT_MAX, none, oneOf, word } from '../args.js';
-import { fail } from '../reply.js';
+import { commandError, fail } from '../reply.js';
 import { flag } from './flag.js';
 import { numeric } from './numeric.js';
 
@@ -57,5 +57,27 @@ export const commands: Command[] = [
   command({
     name: ['no source'], help: 'no source: let the system choose the backend source address', args: none,
     run: async (ctx) => { await ctx.update((d) => { d.source = null; }); },
+  }),
+
+  // transparent (spec/dsr-tarpit-transparent.md §3): new backend sockets, TCP and UDP, bind to
+  // their client's address; `source` wins while set, as in Pen. Refused where it cannot work:
+  // with dsr_if, and once -u has taken CAP_NET_RAW away from the data plane (ctx says why).
+  command({
+    name: ['transparent'],
+    help: "transparent: connect to backends from the client's address (TCP and UDP; not while source is set)",
+    args: none,
+    run: async (ctx) => {
+      const s = ctx.settings();
+      if (s.transparent) return;
+      if (s.dsrIf !== null) throw commandError("it does not go with dsr_if: with Direct Server Return the servers see the clients' addresses already");
+      const refusal = ctx.transparentRefusal?.() ?? null;
+      if (refusal !== null) throw commandError(refusal);
+      await ctx.update((d) => { d.transparent = true; });
+    },
+    render: (s) => (s.transparent ? ['transparent'] : []),
+  }),
+  command({
+    name: ['no transparent'], help: "no transparent: connect to backends from pen's own address", args: none,
+    run: async (ctx) => { await ctx.update((d) => { d.transparent = false; }); },
   }),
 ];

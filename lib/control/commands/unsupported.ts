@@ -34,7 +34,6 @@ function laterFlag(word: string, help: string, written = false): Command[] {
 }
 
 export const commands: Command[] = [
-  ...laterFlag('transparent', 'connect to backends from the client address'),
   ...laterFlag('dummy', 'answer as a trivial web server instead of balancing'),
   ...laterFlag('peek', 'look at client data before choosing a server'),
   later('idlers', 'idlers [N]: show or set how many idle backend connections to keep',
