@@ -11,6 +11,7 @@
 
 #include "loop/timers.h"
 #include "tcp/conn.h"
+#include "tcp/idlers.h"
 #include "worker.h"
 
 namespace pen {
@@ -69,6 +70,19 @@ class Engine final : public Worker {
   void onClientIoEvent(tcp::Conn& c, uint32_t events);
   void onHandshakeTimer(tcp::Conn& c);
 
+  // ---- tcp/dummy_conn.cc: `dummy` connections (tcp/dummy.h) ----
+  void startDummy(tcp::Conn& c);
+  void serveDummy(tcp::Conn& c);
+
+  // ---- tcp/idlers_conn.cc: `idlers N` (tcp/idlers.h) ----
+  void keepIdlers();
+  bool startIdler();
+  void idlerConnected(tcp::Conn& c);
+  void onIdlerEvent(tcp::Conn& c);
+  bool drainIdler(tcp::Conn& c);
+  void idlerGone(tcp::Conn& c);
+  bool adoptIdler(tcp::Conn& c);
+
   // worker state
   std::vector<std::unique_ptr<tcp::Conn>> slots_;
   std::vector<uint32_t> freeSlots_;
@@ -84,6 +98,9 @@ class Engine final : public Worker {
   tcp::PipePool pipes_;
   std::vector<char> scratch_;
   tcp::RelayEnv env_{};
+  tcp::IdlerPlan idlerPlan_;
+  std::vector<uint32_t> idlerSlots_;  // the slots of this worker's idlers
+  int64_t idlerWakeMs_ = 0;           // the kTimerIdlers timer set last
 };
 
 }  // namespace pen
