@@ -17,6 +17,7 @@
 // worker starts at most one idler per kRetryMs, until one got established and no failure came
 // for kRetryMs: a dead backend, or one that closes every connection at once, sees at most one
 // attempt per second from each worker (each attempt tries a server at most once).
+// (An idler counts as "up" kRetryMs after it connected: one closed at once is no recovery.)
 // Threads: IdlerPlan is the worker's own.
 #pragma once
 #include <cstdint>
@@ -36,9 +37,9 @@ class IdlerPlan {
 
   /* How many idlers to start now, with `mine` wanted of this worker and `live` open or
      connecting. While failing: at most one per kRetryMs. Failing ends once an idler got
-     established and no failure came for kRetryMs after the last one. */
+     established and neither it nor any other failed for kRetryMs after that. */
   int toStart(int mine, int live, int64_t nowMs) {
-    if (failing_ && upSinceFailure_ && nowMs - lastFailureMs_ >= kRetryMs) failing_ = false;
+    if (failing_ && upAtMs_ >= 0 && nowMs - upAtMs_ >= kRetryMs) failing_ = false;
     if (live >= mine) return 0;
     if (!failing_) return mine - live;
     return nowMs >= retryAtMs_ ? 1 : 0;
@@ -47,31 +48,31 @@ class IdlerPlan {
   void started(int64_t nowMs) {
     if (failing_) retryAtMs_ = nowMs + kRetryMs;
   }
-  /* An idler's connect failed, or its backend closed it. */
+  /* An idler's connect failed, or its backend closed it, at nowMs. */
   void failed(int64_t nowMs) {
     if (!failing_) retryAtMs_ = nowMs + kRetryMs;
     failing_ = true;
-    upSinceFailure_ = false;
-    lastFailureMs_ = nowMs;
+    upAtMs_ = -1;
   }
-  /* An idler got connected. */
-  void established() { upSinceFailure_ = true; }
+  /* An idler got connected at nowMs. */
+  void established(int64_t nowMs) {
+    if (failing_ && upAtMs_ < 0) upAtMs_ = nowMs;
+  }
   bool failing() const { return failing_; }
   /* While failing: the next time after nowMs at which toStart() may change its answer by
      itself (monotonic ms); 0 when none (not failing, or waiting for an idler's outcome). */
   int64_t wakeAtMs(int64_t nowMs) const {
     if (!failing_) return 0;
-    int64_t recover = lastFailureMs_ + kRetryMs, best = 0;
-    for (int64_t t : {retryAtMs_, recover})
+    int64_t best = 0;
+    for (int64_t t : {retryAtMs_, upAtMs_ >= 0 ? upAtMs_ + kRetryMs : int64_t(0)})
       if (t > nowMs && (best == 0 || t < best)) best = t;
     return best;
   }
 
  private:
   bool failing_ = false;
-  bool upSinceFailure_ = false;
   int64_t retryAtMs_ = 0;
-  int64_t lastFailureMs_ = 0;
+  int64_t upAtMs_ = -1;  // while failing: when an idler got established since the last failure
 };
 
 }  // namespace pen::tcp

@@ -53,7 +53,7 @@ bool Engine::startIdler() {
 void Engine::idlerConnected(Conn& c) {
   c.state |= tcp::kClosedDown;  // Pen marks an idler's client side closed
   c.action = "idling";
-  idlerPlan_.established();
+  idlerPlan_.established(nowMs_);
   setInterest(c, 1, loop::kRead);
 }
 
