@@ -250,16 +250,45 @@ test('event backends are start-up only', async () => {
 
 test('unsupported features refuse to turn on but accept their off forms', async () => {
   const ctx = makeContext();
-  for (const line of ['transparent', 'dummy', 'peek', 'idlers 3', 'dsr_ip 1.2.3.4']) {
+  for (const line of ['transparent', 'peek', 'dsr_ip 1.2.3.4']) {
     const word = line.split(' ')[0];
     assert.equal(await run(ctx, line), `pen: '${word}' is not supported yet\n`, line);
   }
-  for (const line of ['no transparent', 'no dummy', 'no peek']) {
+  for (const line of ['no transparent', 'no peek']) {
     assert.equal(await run(ctx, line), '', line);
   }
-  assert.equal(await run(ctx, 'idlers'), 'Idlers: 0/0\n');
-  assert.equal(await run(ctx, 'idlers 0'), 'Idlers: 0/0\n');
   assert.equal(ctx.updates, 0);
+});
+
+test('dummy / no dummy set the flag; refused with -U and -E', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'dummy'), '');
+  assert.equal(ctx.settings().dummy, true);
+  assert.equal(await run(ctx, 'no dummy'), '');
+  assert.equal(ctx.settings().dummy, false);
+  const udp = makeContext({ udp: true });
+  assert.equal(await run(udp, 'dummy'), 'pen: dummy: the dummy server answers TCP clients; it does not work with -U\n');
+  const tls = makeContext({ sslCert: '/etc/pen/cert.pem' });
+  assert.equal(await run(tls, 'dummy'), 'pen: dummy: the dummy server does not speak TLS: it cannot be used with -E\n');
+  assert.equal(tls.settings().dummy, false);
+});
+
+test('idlers [N]: Idlers: current/wanted; N below conn_max, refused above and with -U', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'idlers'), 'Idlers: 0/0\n');
+  assert.equal(await run(ctx, 'idlers 3'), 'Idlers: 0/3\n');
+  assert.equal(ctx.settings().idlers, 3);
+  ctx.engine.idlers = 2;
+  assert.equal(await run(ctx, 'idlers'), 'Idlers: 2/3\n', 'current comes from the data plane');
+  assert.equal(await run(ctx, 'idlers 499'), 'Idlers: 2/499\n');
+  assert.equal(await run(ctx, 'idlers 500'),
+    'pen: idlers: 500 is too many: idlers take connection slots, so at most conn_max - 1 (499) may be kept, leaving room for clients\n');
+  assert.equal(ctx.settings().idlers, 499);
+  assert.equal(await run(ctx, 'idlers -1'), 'pen: idlers: N must be a whole number from 0 to 2147483647, got "-1"; usage: idlers [N]\n');
+  assert.equal(await run(ctx, 'idlers 0'), 'Idlers: 2/0\n');
+  const udp = makeContext({ udp: true });
+  assert.equal(await run(udp, 'idlers 0'), 'Idlers: 0/0\n');
+  assert.match(await run(udp, 'idlers 1'), /^pen: idlers: idle backend connections are TCP connections; they do not work with -U\n$/);
 });
 
 test('dsr_if is start-up only; tarpit_acl refuses an empty list and out-of-range numbers', async () => {
