@@ -157,6 +157,16 @@ test('servers lists settings with the data plane counters', async () => {
     '1 addr ::1 port 8002 conn 0 max 0 hard 0 weight 0 prio 0 sx 0 rx 0\n');
 });
 
+test('servers with DSR (the data plane reports DSR counters): Pen\'s line, then frames and bytes', async () => {
+  const ctx = makeContext({ servers: [server('10.0.0.11', 80), server('10.0.0.12', 80)] });
+  ctx.engine.counters = [{ conn: 0n, sx: 1500n, rx: 0n }];
+  ctx.engine.dsrFrames = [20n, 0n];
+  ctx.engine.dsrBytes = [1500n, 0n];
+  assert.equal(await run(ctx, 'servers'),
+    '0 addr 10.0.0.11 port 80 conn 0 max 0 hard 0 weight 0 prio 0 sx 1500 rx 0 frames 20 bytes 1500\n' +
+    '1 addr 10.0.0.12 port 80 conn 0 max 0 hard 0 weight 0 prio 0 sx 0 rx 0 frames 0 bytes 0\n');
+});
+
 test('acl, no acl, client_acl, control_acl', async () => {
   const ctx = makeContext();
   assert.equal(await run(ctx, 'acl 1 permit 127.0.0.1'), '');
