@@ -154,11 +154,13 @@ test('pen dsr_if: the VIP must be IPv4', async () => {
   assert.match(r.stderr, /VIP must be an IPv4 address/);
 });
 
-test('pen: tarpit_acl without dsr_if, and dsr_if with -E, -H or several workers, are refused at start-up', async () => {
+test('pen: tarpit_acl without dsr_if, and dsr_if with -E, -H, several workers, dummy or idlers, are refused at start-up', async () => {
   for (const [args, re] of [
     [['-O', 'acl 1 permit 10.0.0.66', '-O', 'tarpit_acl 1'], /tarpit_acl needs dsr_if/],
     [['-O', 'dsr_if lo', '-H'], /dsr_if and -H/],
     [['-O', 'dsr_if lo', '-O', 'workers 2'], /workers must be 1 with it \(workers 2 was given\)/],
+    [['-O', 'dummy', '-O', 'dsr_if lo'], /dsr_if and dummy cannot go together/],
+    [['-O', 'idlers 2', '-O', 'dsr_if lo'], /dsr_if and idlers cannot go together/],
   ] as const) {
     const r = await runPen(['-f', ...args, '127.0.0.1:0', '127.0.0.1:1']);
     assert.notEqual(r.code, 0, args.join(' '));

@@ -12,6 +12,7 @@ import { commandError } from '../reply.js';
 export function dummyRefusal(s: Readonly<Settings>): string | null {
   if (s.udp) return 'the dummy server answers TCP clients; it does not work with -U';
   if (s.sslCert !== null) return 'the dummy server does not speak TLS: it cannot be used with -E';
+  if (s.dsrIf !== null) return 'with dsr_if pen never answers a client itself';
   return null;
 }
 
@@ -19,6 +20,7 @@ export function dummyRefusal(s: Readonly<Settings>): string | null {
 export function idlersRefusal(s: Readonly<Settings>, n: number): string | null {
   if (n === 0) return null;
   if (s.udp) return 'idle backend connections are TCP connections; they do not work with -U';
+  if (s.dsrIf !== null) return 'with dsr_if pen makes no backend connection for clients';
   if (n >= s.connMax) {
     return `${n} is too many: idlers take connection slots, so at most conn_max - 1 (${s.connMax - 1}) ` +
       'may be kept, leaving room for clients';
