@@ -65,7 +65,7 @@ int Engine::turn(const loop::Event* evs, int n) {
   timers_.due(nowMs_, due_);
   for (uint64_t k : due_) onTimer(k);
   retryWaiting();
-  if (snap_->idlers > 0 || !idlerSlots_.empty()) keepIdlers();  // tcp/idlers_conn.cc
+  if (snap_->idlers > 0 || !idlers_.empty()) keepIdlers();  // tcp/idlers_conn.cc
   armListener();
   int trimIn = pipes_.trim(nowMs_);
   return events::sooner(timers_.nextTimeout(util::monotonicMs()), trimIn);

@@ -75,6 +75,10 @@ class Engine final : public Worker {
   void serveDummy(tcp::Conn& c);
 
   // ---- tcp/idlers_conn.cc: `idlers N` (tcp/idlers.h) ----
+  struct Idler {
+    uint32_t slot;
+    net::Addr to;  // its server's address when it connected (unset while connecting)
+  };
   void keepIdlers();
   bool startIdler();
   void idlerConnected(tcp::Conn& c);
@@ -82,6 +86,7 @@ class Engine final : public Worker {
   bool drainIdler(tcp::Conn& c);
   void idlerGone(tcp::Conn& c);
   bool adoptIdler(tcp::Conn& c);
+  bool idlerCurrent(const Idler& i);
 
   // worker state
   std::vector<std::unique_ptr<tcp::Conn>> slots_;
@@ -99,7 +104,8 @@ class Engine final : public Worker {
   std::vector<char> scratch_;
   tcp::RelayEnv env_{};
   tcp::IdlerPlan idlerPlan_;
-  std::vector<uint32_t> idlerSlots_;  // the slots of this worker's idlers
+  std::vector<Idler> idlers_;         // this worker's idlers
+  const balance::View* idlersView_ = nullptr;  // the view keepIdlers() last checked them against
   int64_t idlerWakeMs_ = 0;           // the kTimerIdlers timer set last
 };
 

@@ -13,20 +13,46 @@ namespace pen {
 
 using tcp::Conn;
 
-/* Once per turn while idlers are wanted or held: closes the surplus (newest first), starts
-   what is missing as the plan allows, and sets the back-off timer. */
+namespace {
+bool sameAddr(const net::Addr& a, const net::Addr& b) {
+  return a.len == b.len && memcmp(&a.ss, &b.ss, a.len) == 0;
+}
+}  // namespace
+
+/* Once per turn while idlers are wanted or held: after a new snapshot, retires the idlers
+   whose server changed address (or went away); closes the surplus (newest first); starts
+   what is missing as the plan allows; sets the back-off timer. */
 void Engine::keepIdlers() {
+  if (idlersView_ != view_.get()) {
+    idlersView_ = view_.get();
+    for (size_t i = 0; i < idlers_.size();) {
+      Conn& c = *slots_[idlers_[i].slot];
+      if (!(c.state & tcp::kConnected) || idlerCurrent(idlers_[i])) {
+        i++;
+        continue;
+      }
+      c.idler = tcp::kIdlerRetired;
+      closeConn(c, "its server changed");  // idlers_[i] is now another idler
+    }
+  }
   int mine = tcp::IdlerPlan::share(snap_->idlers, count_, index_);
-  while (int(idlerSlots_.size()) > mine) {
-    Conn& c = *slots_[idlerSlots_.back()];
+  while (int(idlers_.size()) > mine) {
+    Conn& c = *slots_[idlers_.back().slot];
     c.idler = tcp::kIdlerRetired;
     closeConn(c, "fewer idlers wanted");
   }
-  while (idlerPlan_.toStart(mine, int(idlerSlots_.size()), nowMs_) > 0 && startIdler()) {
+  while (idlerPlan_.toStart(mine, int(idlers_.size()), nowMs_) > 0 && startIdler()) {
   }
-  int64_t at = int(idlerSlots_.size()) < mine ? idlerPlan_.wakeAtMs(nowMs_) : 0;
+  int64_t at = int(idlers_.size()) < mine ? idlerPlan_.wakeAtMs(nowMs_) : 0;
   if (at && at != idlerWakeMs_) timers_.add(at, loop::token::make(0, 0, tcp::kTimerIdlers));
   idlerWakeMs_ = at;
+}
+
+/* Whether established idler i still goes where its server is configured now. */
+bool Engine::idlerCurrent(const Idler& i) {
+  const Conn& c = *slots_[i.slot];
+  const ServerConf* sc = conf(c.sel.server);
+  return sc && sameAddr(sc->addr, i.to);
 }
 
 /* Takes a connection slot (conn_max, pending_max and the descriptor budget as for a client)
@@ -42,7 +68,7 @@ bool Engine::startIdler() {
   c->number = pool_.takeNumber(index_, c->id);
   c->lastActiveMs = nowMs_;
   c->action = "connecting an idler";
-  idlerSlots_.push_back(c->id);
+  idlers_.push_back(Idler{c->id, net::Addr{}});
   pool_.idlers.fetch_add(1, std::memory_order_relaxed);
   idlerPlan_.started(nowMs_);
   pool_.beginIdle(c->sel, *view_, nowMs_);
@@ -53,6 +79,8 @@ bool Engine::startIdler() {
 void Engine::idlerConnected(Conn& c) {
   c.state |= tcp::kClosedDown;  // Pen marks an idler's client side closed
   c.action = "idling";
+  for (Idler& i : idlers_)
+    if (i.slot == c.id && conf(c.sel.server)) i.to = conf(c.sel.server)->addr;
   idlerPlan_.established(nowMs_);
   setInterest(c, 1, loop::kRead);
 }
@@ -74,13 +102,13 @@ bool Engine::drainIdler(Conn& c) {
   }
 }
 
-/* closeConn() of idler c: forgets its slot; a close pen did not decide (failed connect,
-   closed by the backend) counts for the back-off. */
+/* closeConn() of idler c: forgets it; a close pen did not decide (failed connect, closed by
+   the backend) counts for the back-off. */
 void Engine::idlerGone(Conn& c) {
-  auto it = std::find(idlerSlots_.begin(), idlerSlots_.end(), c.id);
-  if (it != idlerSlots_.end()) {
-    *it = idlerSlots_.back();
-    idlerSlots_.pop_back();
+  auto it = std::find_if(idlers_.begin(), idlers_.end(), [&](const Idler& i) { return i.slot == c.id; });
+  if (it != idlers_.end()) {
+    *it = idlers_.back();
+    idlers_.pop_back();
   }
   pool_.idlers.fetch_sub(1, std::memory_order_relaxed);
   if (c.idler != tcp::kIdlerRetired) idlerPlan_.failed(nowMs_);
@@ -88,13 +116,15 @@ void Engine::idlerGone(Conn& c) {
 }
 
 /* c (a client) holds c.sel.server, the pool's choice for it: when one of this worker's
-   idlers is established on that server and its backend has not closed it, c takes its
-   socket and is connected; the idler's slot, number and hold on the server are given back
-   (a new idler starts at the end of the turn). Returns false when there is none. */
+   idlers is established on that server, at the address the server has now, and its backend
+   has not closed it, c takes its socket and is connected; the idler's slot, number and hold
+   on the server are given back (a new idler starts at the end of the turn). Returns false
+   when there is none. */
 bool Engine::adoptIdler(Conn& c) {
-  for (size_t i = 0; i < idlerSlots_.size();) {
-    Conn& idle = *slots_[idlerSlots_[i]];
-    if (idle.idler != tcp::kIdler || idle.sel.server != c.sel.server || !(idle.state & tcp::kConnected)) {
+  for (size_t i = 0; i < idlers_.size();) {
+    Conn& idle = *slots_[idlers_[i].slot];
+    if (idle.idler != tcp::kIdler || idle.sel.server != c.sel.server || !(idle.state & tcp::kConnected) ||
+        !idlerCurrent(idlers_[i])) {
       i++;
       continue;
     }
@@ -102,7 +132,7 @@ bool Engine::adoptIdler(Conn& c) {
     ssize_t n = recv(idle.ufd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
     bool alive = n < 0 ? net::again(errno) : n == 0 ? false : drainIdler(idle);
     if (n <= 0 && !alive) closeConn(idle, n == 0 ? "the backend closed an idle connection" : strerror(errno));
-    if (!alive) continue;  // closed: idlerSlots_[i] is now another idler
+    if (!alive) continue;  // closed: idlers_[i] is now another idler
     int fd = idle.ufd;
     if (idle.umask) poller_->remove(fd);
     idle.umask = 0;

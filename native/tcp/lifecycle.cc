@@ -86,7 +86,7 @@ void Engine::connectNext(Conn& c) {
       closeConn(c, c.sel.initial == kAbuse ? "denied by client_acl" : "no server available");
       return;
     }
-    if (!c.idler && !idlerSlots_.empty() && adoptIdler(c)) return;  // tcp/idlers_conn.cc
+    if (!c.idler && !idlers_.empty() && adoptIdler(c)) return;  // tcp/idlers_conn.cc
     if (startConnect(c) != Try::kFailed || !c.used) return;
   }
 }

@@ -155,3 +155,18 @@ test('idlers: a failed connect fails over like a client\'s (the dead server is b
   await waitFor(() => /^\d+:hi$/.test(c.text()), 5000, 'the echo');
   assert.ok(Number(c.text().split(':')[0]) <= 2, `served by an idler: ${c.text()}`);
 }));
+
+test('idlers: when a server changes address its idlers are closed and made again at the new one; clients never get the old', () => scoped(async (s) => {
+  const oldB = await numbered(s, ip(42));
+  const newB = await numbered(s, ip(43));
+  const pen = s.pen(await penWithControl(ip(41), ['-O', 'idlers 2'], [oldB.spec]));
+  await waitFor(() => oldB.sockets.size === 2, 5000, 'the idlers at the old address');
+  const [host, port] = newB.spec.split(':');
+  assert.equal(await command(pen.control, `server 0 address ${host} port ${port}`), '');
+  await waitFor(() => oldB.sockets.size === 0 && newB.sockets.size === 2, 5000, 'the idlers to move to the new address');
+  const c = s.client(await connect(pen.endpoint));
+  await c.write('where');
+  await waitFor(() => /^\d+:where$/.test(c.text()), 5000, 'the echo');
+  assert.equal(oldB.accepted, 2, 'the old address got nothing more');
+  assert.equal((await servers(pen.control))[0]!.conn, 3);
+}));
