@@ -45,7 +45,9 @@ class KqueuePoller final : public Poller {
       uint32_t e = 0;
       if (buf_[i].filter == EVFILT_READ) e |= kRead;
       if (buf_[i].filter == EVFILT_WRITE) e |= kWrite;
-      if (buf_[i].flags & EV_EOF) e |= kHup;
+      // EV_EOF on the read filter without an error is the peer's FIN; on the write filter
+      // (this side can send no more) or with an error (fflags) it is an error condition.
+      if (buf_[i].flags & EV_EOF) e |= (buf_[i].filter == EVFILT_READ && buf_[i].fflags == 0) ? kHup : (kHup | kError);
       if (buf_[i].flags & EV_ERROR) e |= kError;
       out[i] = Event{uint64_t(uintptr_t(buf_[i].udata)), e};
     }

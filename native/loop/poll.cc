@@ -10,6 +10,12 @@
 namespace pen::loop {
 namespace {
 
+#ifdef POLLRDHUP
+constexpr short kRdHup = POLLRDHUP;  // the peer's FIN (Linux), as kHup says
+#else
+constexpr short kRdHup = 0;
+#endif
+
 class PollPoller final : public Poller {
  public:
   int add(int fd, uint32_t events, uint64_t token) override {
@@ -49,7 +55,7 @@ class PollPoller final : public Poller {
       uint32_t e = 0;
       if (r & POLLIN) e |= kRead;
       if (r & POLLOUT) e |= kWrite;
-      if (r & POLLHUP) e |= kHup;
+      if (r & (POLLHUP | kRdHup)) e |= kHup;
       if (r & (POLLERR | POLLNVAL)) e |= kError;
       out[k++] = Event{tokens_[i], e};
     }
@@ -60,7 +66,7 @@ class PollPoller final : public Poller {
  private:
   static short toPoll(uint32_t ev) {
     short e = 0;
-    if (ev & kRead) e |= POLLIN;
+    if (ev & kRead) e |= POLLIN | kRdHup;
     if (ev & kWrite) e |= POLLOUT;
     return e;
   }

@@ -12,6 +12,9 @@ namespace pen::loop {
 
 enum : uint32_t { kRead = 1, kWrite = 2, kHup = 4, kError = 8 };
 
+/* kHup: the peer has finished sending (its FIN arrived, or the socket hung up); bytes queued
+   before it can still be read, and nothing arrives after them. kError: an error is pending
+   (a reset, a failed connect). */
 struct Event {
   uint64_t token;   // what the caller registered
   uint32_t events;  // kRead | kWrite | kHup | kError

@@ -87,9 +87,13 @@ struct RelayEnv {
    Switches d to the splice path when reads come in large chunks and a pipe is available
    (never while env.dump is on). A chunk read while d.tap is set is captured into env.line
    (and d.tap cleared); with env.dump every chunk read is dumped to stderr.
+   srcFinished: the poller reported that src's peer has finished sending (a FIN, loop::kHup
+   without kError). Then a short read drains src for good: d.eof is set without reading the
+   EOF, and the chunk goes out with MSG_MORE so that the FIN relay() sends next rides on the
+   same segment (tcp_send_fin joins an unsent tail) instead of following it.
    On return: d.eof is set when src sent EOF; d.pending() > 0 means dst is full.
    Returns kError (with err = errno) on a hard socket error on either side. */
-Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err);
+Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished = false);
 
 /* What offer() learned about a destination whose connect is in progress. */
 enum class Offer { kTaken, kNothing, kSrcError, kDstError };
@@ -104,9 +108,10 @@ Offer offer(Dir& d, int src, int dst, RelayEnv& env, int& err);
 /* Writes d's pending bytes to dst. Returns kError on a hard error; pending may remain. */
 Io flush(Dir& d, int dst, int& err);
 
-/* The splice path (splice.cc): spliceRead moves one chunk src -> d's pipe (sets d.eof on EOF,
-   more when the chunk filled the pipe); spliceFlush moves the pipe's bytes to dst. */
-Io spliceRead(Dir& d, int src, int& err, bool& more);
+/* The splice path (splice.cc): spliceRead moves up to chunk bytes (the pipe's capacity,
+   PipePool::bytes()) src -> d's pipe (sets d.eof on EOF, more when the chunk was full); spliceFlush moves the pipe's bytes to dst (with
+   SPLICE_F_MORE once d.eof is set: relay() sends the FIN right after). */
+Io spliceRead(Dir& d, int src, size_t chunk, int& err, bool& more);
 Io spliceFlush(Dir& d, int dst, int& err);
 
 /* Releases d's buffer and pipe (a pipe that still holds data is closed, not pooled). */
@@ -116,12 +121,18 @@ void releaseDir(Dir& d, PipePool& pipes, int64_t nowMs);
    budget of client sockets (the data plane sizes maxOpen from RLIMIT_NOFILE). A pipe given
    back waits in the pool for the next bulk transfer, and is closed once it has waited
    kPipeIdleMs (a burst of downloads leaves no descriptors behind). fds: the process-wide
-   count of descriptors the data plane holds, kept up to date (2 per pipe). Linux only;
+   count of descriptors the data plane holds, kept up to date (2 per pipe). bytes: the
+   capacity asked for each pipe (F_SETPIPE_SZ; pipeBytesFor() sizes it). Linux only;
    elsewhere acquire() always fails. Thread: one worker. */
 constexpr int64_t kPipeIdleMs = 5000;
+constexpr size_t kDefaultPipeBytes = 65536;  // Linux's default pipe capacity
+/* The capacity of each splice pipe: the system's maximum pipe size (maxPipeBytes, from
+   /proc/sys/fs/pipe-max-size) and at most memBytes / 16 over every pipe the workers may hold
+   (pipes), as a power of two, never below the default. Pure: the native tests table it. */
+size_t pipeBytesFor(size_t maxPipeBytes, uint64_t memBytes, size_t pipes);
 class PipePool {
  public:
-  PipePool(size_t maxOpen, std::atomic<int64_t>& fds) : maxOpen_(maxOpen), fds_(fds) {}
+  PipePool(size_t maxOpen, size_t bytes, std::atomic<int64_t>& fds) : maxOpen_(maxOpen), bytes_(bytes), fds_(fds) {}
   ~PipePool();
   /* Fills p with a pipe; returns false when none can be had (limit, EMFILE, no splice). */
   bool acquire(int p[2]);
@@ -133,6 +144,8 @@ class PipePool {
      the next one is due, -1 when none is pooled. */
   int trim(int64_t nowMs);
   size_t open() const { return open_; }
+  /* The capacity new pipes get, and so the most one splice into a pipe moves. */
+  size_t bytes() const { return bytes_; }
   size_t pooled() const { return free_.size(); }
   void setMax(size_t maxOpen) { maxOpen_ = maxOpen; }
 
@@ -144,6 +157,7 @@ class PipePool {
   std::vector<Idle> free_;  // oldest first
   size_t open_ = 0;         // pipes in use or pooled
   size_t maxOpen_;
+  size_t bytes_;
   std::atomic<int64_t>& fds_;
 };
 

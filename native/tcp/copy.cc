@@ -89,7 +89,7 @@ Offer offer(Dir& d, int src, int dst, RelayEnv& env, int& err) {
   return s > 0 ? Offer::kTaken : Offer::kNothing;
 }
 
-Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
+Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
   if (d.pending()) {
     if (flush(d, dst, err) == Io::kError) return Io::kError;
     if (d.pending()) return Io::kOk;
@@ -97,7 +97,8 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
   for (int i = 0; i < kMaxReadsPerEvent && !d.eof; i++) {
     if (d.spliced()) {
       bool more = false;
-      if (spliceRead(d, src, err, more) == Io::kError) return Io::kError;
+      if (spliceRead(d, src, env.pipes->bytes(), err, more) == Io::kError) return Io::kError;
+      if (srcFinished && !more) d.eof = true;  // drained, and the FIN came before the poller said so
       if (d.inPipe && flush(d, dst, err) == Io::kError) return Io::kError;
       if (d.pending() || !more) return Io::kOk;
       continue;
@@ -113,7 +114,9 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
       return Io::kError;
     }
     took(d, env, size_t(n));
-    ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags);
+    bool last = srcFinished && uint32_t(n) < env.scratchSize;  // src is drained up to its FIN
+    if (last) d.eof = true;
+    ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags | (last ? MSG_MORE : 0));
     if (s < 0) {
       if (!again(errno)) {
         err = errno;
@@ -128,6 +131,7 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err) {
       }
       return Io::kOk;
     }
+    if (last) return Io::kOk;
     if (uint32_t(n) >= kBulkRead && !env.dump) env.pipes->acquire(d.pipe);
     if (uint32_t(n) < env.scratchSize) return Io::kOk;
   }

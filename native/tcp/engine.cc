@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "net/errors.h"
@@ -25,7 +26,8 @@ constexpr uint32_t kScratch = 65536;
 }  // namespace
 
 Engine::Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events)
-    : Worker(pool, index, count, std::move(poller), events), pipes_(pipeCap(pool, count), pool.fds) {
+    : Worker(pool, index, count, std::move(poller), events),
+      pipes_(pipeCap(pool, count), pipeBytes(pipeCap(pool, count) * size_t(count)), pool.fds) {
   scratch_.resize(kScratch);
   env_ = tcp::RelayEnv{scratch_.data(), kScratch, &pipes_};
 }
@@ -37,6 +39,19 @@ Engine::~Engine() { stop(); }
 size_t Engine::pipeCap(const balance::Pool& pool, int count) {
   int64_t cap = pool.fdBudget.load() / 8 / count;
   return size_t(std::clamp<int64_t>(cap, 1, 1024));
+}
+
+/* Each splice pipe's capacity, for `pipes` pipes over all workers: see tcp::pipeBytesFor. */
+size_t Engine::pipeBytes(size_t pipes) {
+  size_t maxPipe = tcp::kDefaultPipeBytes;
+  if (FILE* f = fopen("/proc/sys/fs/pipe-max-size", "re")) {
+    unsigned long v = 0;
+    if (fscanf(f, "%lu", &v) == 1) maxPipe = size_t(v);
+    fclose(f);
+  }
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  uint64_t mem = pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize) : 0;
+  return tcp::pipeBytesFor(maxPipe, mem, pipes);
 }
 
 int Engine::turn(const loop::Event* evs, int n) {

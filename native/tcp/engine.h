@@ -37,6 +37,7 @@ class Engine final : public Worker {
   void closeAll() override;
   void armListener();
   static size_t pipeCap(const balance::Pool& pool, int count);
+  static size_t pipeBytes(size_t pipes);
   void acceptBatch();
   void onTimer(uint64_t key);
 
@@ -55,7 +56,7 @@ class Engine final : public Worker {
   /* relayNow: forward what the client has sent at once (false when offerWhileConnecting did). */
   void connected(tcp::Conn& c, bool relayNow);
   void onConnEvent(tcp::Conn& c, int side, uint32_t events);
-  void relay(tcp::Conn& c, bool upward);
+  void relay(tcp::Conn& c, bool upward, bool srcFinished = false);
   void takeLine(tcp::Conn& c);
   void afterIo(tcp::Conn& c);
   void updateInterest(tcp::Conn& c);

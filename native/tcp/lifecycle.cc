@@ -250,7 +250,7 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
   uint32_t mask = side == 0 ? c.cmask : c.umask;
   // side 0 is the client: its reads feed the up direction, its writes drain the down one.
   if (readable && (mask & loop::kRead)) {
-    relay(c, side == 0);
+    relay(c, side == 0, (ev & loop::kHup) && !(ev & loop::kError));
     if (!c.used) return;
   }
   if (writable && (mask & loop::kWrite)) {
@@ -260,17 +260,18 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
   afterIo(c);
 }
 
-/* Pumps one direction (upward: client -> server) and handles its EOF. With the access log
+/* Pumps one direction (upward: client -> server) and handles its EOF. srcFinished: the
+   poller said the source has sent its FIN (tcp::pump). With the access log
    on, the client's first chunk, and the first chunk of each later turn, are looked at
    (log/capture.h says which make a record). */
-void Engine::relay(Conn& c, bool upward) {
+void Engine::relay(Conn& c, bool upward, bool srcFinished) {
   tcp::Dir& d = upward ? c.up : c.down;
   int src = upward ? c.cfd : c.ufd, dst = upward ? c.ufd : c.cfd;
   if (d.shut) return;
   uint64_t before = d.bytes;
   int err = 0;
   if (upward) d.tap = snap_->accessLog && (!c.logged || c.down.bytes != c.loggedDown);
-  tcp::Io io = c.io ? tcp::pumpClientIo(c, upward, env_, err) : tcp::pump(d, src, dst, env_, err);
+  tcp::Io io = c.io ? tcp::pumpClientIo(c, upward, env_, err) : tcp::pump(d, src, dst, env_, err, srcFinished);
   takeLine(c);
   if (io == tcp::Io::kError) {
     closeConn(c, c.io ? tcp::clientIoError(c, err) : strerror(err));

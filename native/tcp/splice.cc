@@ -5,20 +5,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "tcp/conn.h"
 
 namespace pen::tcp {
 
-namespace {
-constexpr size_t kPipeChunk = 65536;  // the default Linux pipe capacity
-}
-
 #ifdef __linux__
-Io spliceRead(Dir& d, int src, int& err, bool& more) {
+Io spliceRead(Dir& d, int src, size_t chunk, int& err, bool& more) {
   more = false;
-  ssize_t n = splice(src, nullptr, d.pipe[1], nullptr, kPipeChunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  ssize_t n = splice(src, nullptr, d.pipe[1], nullptr, chunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n == 0) {
     d.eof = true;
     return Io::kOk;
@@ -30,13 +27,14 @@ Io spliceRead(Dir& d, int src, int& err, bool& more) {
   }
   d.inPipe += uint32_t(n);
   d.bytes += uint64_t(n);
-  more = size_t(n) == kPipeChunk;
+  more = size_t(n) == chunk;
   return Io::kOk;
 }
 
 Io spliceFlush(Dir& d, int dst, int& err) {
   while (d.inPipe) {
-    ssize_t n = splice(d.pipe[0], nullptr, dst, nullptr, d.inPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    unsigned flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (d.eof ? SPLICE_F_MORE : 0u);
+    ssize_t n = splice(d.pipe[0], nullptr, dst, nullptr, d.inPipe, flags);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) return Io::kOk;
       err = errno;
@@ -60,12 +58,15 @@ bool PipePool::acquire(int p[2]) {
     p[0] = p[1] = -1;
     return false;
   }
+  // Refused above the user's pipe quota (pipe-user-pages-soft): this pipe and the next ones
+  // keep the default capacity.
+  if (bytes_ > kDefaultPipeBytes && fcntl(p[1], F_SETPIPE_SZ, int(bytes_)) < 0) bytes_ = kDefaultPipeBytes;
   open_++;
   fds_.fetch_add(2, std::memory_order_relaxed);
   return true;
 }
 #else
-Io spliceRead(Dir&, int, int& err, bool&) {
+Io spliceRead(Dir&, int, size_t, int& err, bool&) {
   err = ENOSYS;
   return Io::kError;
 }
@@ -78,6 +79,13 @@ bool PipePool::acquire(int p[2]) {
   return false;
 }
 #endif
+
+size_t pipeBytesFor(size_t maxPipeBytes, uint64_t memBytes, size_t pipes) {
+  uint64_t cap = std::min<uint64_t>(maxPipeBytes, memBytes / 16 / std::max<size_t>(pipes, 1));
+  size_t bytes = kDefaultPipeBytes;
+  while (bytes * 2 <= cap) bytes *= 2;
+  return bytes;
+}
 
 void PipePool::release(int p[2], int64_t nowMs) {
   free_.push_back(Idle{{p[0], p[1]}, nowMs});
