@@ -69,7 +69,7 @@ examples:
   pen -e backup:8080 [::1]:8080 www1:8080:100 www2:8080:100
 
 Dummy server and idlers (-O, -F or penctl; see pen(1)):
-  dummy           answer every client with a fixed HTTP reply, no backend (not with -U, -E)
+  dummy           answer every client with a fixed HTTP reply, no backend (also -E; not -U)
   idlers N        keep N idle backend connections (below -x); a client for their server
                   takes one instead of connecting [${d.idlers}]
 

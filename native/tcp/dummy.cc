@@ -13,8 +13,6 @@
 
 namespace pen::tcp::dummy {
 
-namespace {
-/* Appends kReply to d's pending bytes; false when out of memory. */
 bool queueReply(Dir& d) {
   uint32_t n = uint32_t(kReply.size());
   char* buf = static_cast<char*>(realloc(d.buf, d.len + n));
@@ -25,6 +23,8 @@ bool queueReply(Dir& d) {
   d.bytes += n;
   return true;
 }
+
+namespace {
 
 /* Writes d's pending bytes to fd (frees the queue once empty); false on a hard error. */
 bool writeQueued(Dir& d, int fd, int& err) {

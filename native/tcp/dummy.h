@@ -5,6 +5,9 @@
 //
 // A dummy connection is a client socket only (Conn::dummy, ufd -1): it holds its connection
 // slot, number and descriptor like any other and gives them back in Engine::closeConn.
+// With TLS (-E) the client's ClientIo (tcp/client_io.h) does the handshake and the dummy
+// answer goes out through it (Engine::serveDummyTls, tcp/dummy_conn.cc): one answer, written,
+// close_notify, close.
 // Threads: the connection's worker only.
 #pragma once
 #include <cstdint>
@@ -34,5 +37,8 @@ enum class Step {
    client's EOF. Before kClose, anything more the client sent is read and dropped, so close()
    sends a FIN rather than a reset. */
 Step serve(Conn& c, RelayEnv& env, uint32_t& interest, uint32_t& answers, int& err);
+
+/* Appends kReply to d's pending bytes (d.bytes counts it); false when out of memory. */
+bool queueReply(Dir& d);
 
 }  // namespace pen::tcp::dummy

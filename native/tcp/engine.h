@@ -74,6 +74,7 @@ class Engine final : public Worker {
   // ---- tcp/dummy_conn.cc: `dummy` connections (tcp/dummy.h) ----
   void startDummy(tcp::Conn& c);
   void serveDummy(tcp::Conn& c);
+  void serveDummyTls(tcp::Conn& c);
 
   // ---- tcp/idlers_conn.cc: `idlers N` (tcp/idlers.h) ----
   struct Idler {

@@ -270,7 +270,7 @@ test('unsupported features refuse to turn on but accept their off forms', async 
   assert.equal(ctx.updates, 0);
 });
 
-test('dummy / no dummy set the flag; refused with -U and -E', async () => {
+test('dummy / no dummy set the flag; refused with -U and dsr_if', async () => {
   const ctx = makeContext();
   assert.equal(await run(ctx, 'dummy'), '');
   assert.equal(ctx.settings().dummy, true);
@@ -278,9 +278,11 @@ test('dummy / no dummy set the flag; refused with -U and -E', async () => {
   assert.equal(ctx.settings().dummy, false);
   const udp = makeContext({ udp: true });
   assert.equal(await run(udp, 'dummy'), 'pen: dummy: the dummy server answers TCP clients; it does not work with -U\n');
+  const dsr = makeContext({ dsrIf: 'eth1' });
+  assert.equal(await run(dsr, 'dummy'), 'pen: dummy: with dsr_if pen never answers a client itself\n');
+  assert.equal(dsr.settings().dummy, false);
   const tls = makeContext({ sslCert: '/etc/pen/cert.pem' });
-  assert.equal(await run(tls, 'dummy'), 'pen: dummy: the dummy server does not speak TLS: it cannot be used with -E\n');
-  assert.equal(tls.settings().dummy, false);
+  assert.equal(await run(tls, 'dummy'), '', 'the answer goes out over TLS');
 });
 
 test('idlers [N]: Idlers: current/wanted; N below conn_max, refused above and with -U', async () => {

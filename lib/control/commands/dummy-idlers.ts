@@ -1,6 +1,6 @@
 // The dummy server and idle backend connections (spec/dataplane.md §7-8; native/tcp/dummy.h,
 // native/tcp/idlers.h): `dummy` answers every TCP client with Pen's fixed HTTP reply instead
-// of balancing; `idlers N` keeps N backend connections open without a client, which the next
+// of balancing (over TLS with -E); `idlers N` keeps N backend connections open without a client, which the next
 // client for that server takes instead of connecting.
 import { z } from '../../config/zod.js';
 import type { Settings } from '../../config/settings.js';
@@ -11,7 +11,6 @@ import { commandError } from '../reply.js';
 /** Why `dummy` cannot be on with these settings, or null. */
 export function dummyRefusal(s: Readonly<Settings>): string | null {
   if (s.udp) return 'the dummy server answers TCP clients; it does not work with -U';
-  if (s.sslCert !== null) return 'the dummy server does not speak TLS: it cannot be used with -E';
   if (s.dsrIf !== null) return 'with dsr_if pen never answers a client itself';
   return null;
 }

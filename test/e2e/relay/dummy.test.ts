@@ -1,20 +1,23 @@
 // `dummy` (spec/dataplane.md §8): pen answers every chunk a client sends with Pen's fixed HTTP
 // reply, byte for byte, contacts no backend, and closes once the answer is written (also for a
-// keep-alive client), with one worker or several. A dummy connection takes a slot like any
-// other and gives it back: the status page counts the answers and shows no connection left.
+// keep-alive client), with one worker or several, and over TLS (-E). A dummy connection takes
+// a slot like any other and gives it back: the status page counts the answers and shows no
+// connection left.
 // `no dummy` balances again; `write` saves `dummy`.
 // Block 151 (see test/helpers/net.ts).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import tls from 'node:tls';
 
 import { startEcho } from '../../helpers/backends.js';
 import { connect } from '../../helpers/clients.js';
 import { command, penWithControl } from '../../helpers/control.js';
 import { loopback, removeDir, tempDir, type Endpoint } from '../../helpers/net.js';
 import { scoped } from '../../helpers/scope.js';
-import { waitFor } from '../../helpers/time.js';
+import { waitFor, withTimeout } from '../../helpers/time.js';
+import { makeCa, makeCert } from '../../helpers/tls.js';
 
 const ip = loopback(151);
 const REPLY = 'HTTP/1.1 200 OK\r\nContent-Length: 15\r\nContent-Type: text/html\r\n\r\nUlric was here.';
@@ -87,4 +90,29 @@ test('dummy: a client that sends nothing and closes is closed without an answer'
   c.end();
   assert.equal((await c.readToEnd(5000)).length, 0);
   assert.equal(backend.accepted, 0);
+}));
+
+test('dummy with -E: the answer over TLS, then close_notify and the close; the slot is given back', () => scoped(async (s) => {
+  const ca = makeCa('dummy');
+  s.defer(() => removeDir(ca.dir));
+  const cert = makeCert(ca, 'localhost');
+  const backend = s.backend(await startEcho('echo', { host: ip(32) }));
+  const dir = tempDir('dummy-tls');
+  s.defer(() => removeDir(dir));
+  const pen = s.pen(await penWithControl(ip(31),
+    ['-E', cert.cert, '-K', cert.key, '-O', 'dummy', '-w', path.join(dir, 'status.html')], [backend.spec]));
+  for (let i = 0; i < 3; i++) {
+    const got = await withTimeout(new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const t = tls.connect({ host: pen.endpoint.host, port: pen.endpoint.port, ca: fs.readFileSync(ca.cert), servername: 'localhost' });
+      t.once('secureConnect', () => t.write(KEEP_ALIVE));
+      t.on('data', (d: Buffer) => chunks.push(d));
+      t.once('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      t.once('error', reject);
+    }), 5000, 'the TLS answer and its end');
+    assert.equal(got, REPLY);
+  }
+  assert.equal(backend.accepted, 0);
+  await waitFor(async () => (await status(pen.control)).used === 0, 5000, 'every dummy connection to be closed');
+  assert.equal((await status(pen.control)).answers, 3);
 }));
