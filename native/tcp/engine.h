@@ -107,7 +107,7 @@ class Engine final : public Worker {
   tcp::RelayEnv env_{};
   tcp::IdlerPlan idlerPlan_;
   std::vector<Idler> idlers_;         // this worker's idlers
-  const balance::View* idlersView_ = nullptr;  // the view keepIdlers() last checked them against
+  uint64_t idlersVersion_ = 0;        // viewVersion_ when keepIdlers() last checked them
   int64_t idlerWakeMs_ = 0;           // the kTimerIdlers timer set last
 };
 

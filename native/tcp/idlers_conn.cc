@@ -23,8 +23,8 @@ bool sameAddr(const net::Addr& a, const net::Addr& b) {
    whose server changed address (or went away); closes the surplus (newest first); starts
    what is missing as the plan allows; sets the back-off timer. */
 void Engine::keepIdlers() {
-  if (idlersView_ != view_.get()) {
-    idlersView_ = view_.get();
+  if (idlersVersion_ != viewVersion_) {
+    idlersVersion_ = viewVersion_;
     for (size_t i = 0; i < idlers_.size();) {
       Conn& c = *slots_[idlers_[i].slot];
       if (!(c.state & tcp::kConnected) || idlerCurrent(idlers_[i])) {
