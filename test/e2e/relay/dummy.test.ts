@@ -16,7 +16,7 @@ import { connect } from '../../helpers/clients.js';
 import { command, penWithControl } from '../../helpers/control.js';
 import { loopback, removeDir, tempDir, type Endpoint } from '../../helpers/net.js';
 import { scoped } from '../../helpers/scope.js';
-import { waitFor, withTimeout } from '../../helpers/time.js';
+import { sleep, waitFor, withTimeout } from '../../helpers/time.js';
 import { makeCa, makeCert } from '../../helpers/tls.js';
 
 const ip = loopback(151);
@@ -115,4 +115,17 @@ test('dummy with -E: the answer over TLS, then close_notify and the close; the s
   assert.equal(backend.accepted, 0);
   await waitFor(async () => (await status(pen.control)).used === 0, 5000, 'every dummy connection to be closed');
   assert.equal((await status(pen.control)).answers, 3);
+}));
+
+test('dummy: a dummy connection holds a slot (-x) until it closes, like any other', () => scoped(async (s) => {
+  const backend = s.backend(await startEcho('echo', { host: ip(42) }));
+  const pen = s.pen(await penWithControl(ip(41), ['-O', 'dummy', '-x', '2'], [backend.spec]));
+  const silent = [s.client(await connect(pen.endpoint)), s.client(await connect(pen.endpoint))];
+  await waitFor(async () => /state = 2\n/.test(await command(pen.control, 'connection 1')), 5000, 'both silent clients to hold a slot');
+  const third = s.client(await connect(pen.endpoint)); // waits in the listen backlog
+  await third.write(KEEP_ALIVE);
+  await sleep(500);
+  assert.equal(third.received, 0, 'no slot: not answered yet');
+  silent[0]!.destroy();
+  assert.equal((await third.readToEnd(5000)).toString('latin1'), REPLY, 'answered once a slot came free');
 }));
