@@ -36,6 +36,8 @@ struct Dir {
   bool eof = false;   // src has sent EOF (or the direction is over)
   bool shut = false;  // shutdown(dst, SHUT_WR) done
   bool tap = false;   // keep the head of the next chunk read from src in RelayEnv::line
+  bool finFollows = false;  // set by relay(): at eof, shutdown(dst) follows the last bytes at
+                            // once, so they may wait for it (MSG_MORE) and share its segment
   uint64_t bytes = 0;  // bytes read from src
 
   uint32_t pending() const { return (len - off) + inPipe; }
@@ -89,8 +91,8 @@ struct RelayEnv {
    (and d.tap cleared); with env.dump every chunk read is dumped to stderr.
    srcFinished: the poller reported that src's peer has finished sending (a FIN, loop::kHup
    without kError). Then a short read drains src for good: d.eof is set without reading the
-   EOF, and the chunk goes out with MSG_MORE so that the FIN relay() sends next rides on the
-   same segment (tcp_send_fin joins an unsent tail) instead of following it.
+   EOF. Bytes sent once d.eof is set go with MSG_MORE when d.finFollows, so that the FIN
+   relay() sends next rides on the same segment (tcp_send_fin joins an unsent tail).
    On return: d.eof is set when src sent EOF; d.pending() > 0 means dst is full.
    Returns kError (with err = errno) on a hard socket error on either side. */
 Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished = false);
@@ -109,8 +111,8 @@ Offer offer(Dir& d, int src, int dst, RelayEnv& env, int& err);
 Io flush(Dir& d, int dst, int& err);
 
 /* The splice path (splice.cc): spliceRead moves up to chunk bytes (the pipe's capacity,
-   PipePool::bytes()) src -> d's pipe (sets d.eof on EOF, more when the chunk was full); spliceFlush moves the pipe's bytes to dst (with
-   SPLICE_F_MORE once d.eof is set: relay() sends the FIN right after). */
+   PipePool::bytes()) src -> d's pipe (sets d.eof on EOF, more when the chunk was full);
+   spliceFlush moves the pipe's bytes to dst (SPLICE_F_MORE as pump's MSG_MORE). */
 Io spliceRead(Dir& d, int src, size_t chunk, int& err, bool& more);
 Io spliceFlush(Dir& d, int dst, int& err);
 

@@ -25,7 +25,7 @@ constexpr int kMaxReadsPerEvent = 4;
 Io flush(Dir& d, int dst, int& err) {
   if (d.inPipe) return spliceFlush(d, dst, err);
   while (d.off < d.len) {
-    ssize_t n = send(dst, d.buf + d.off, d.len - d.off, kSendFlags);
+    ssize_t n = send(dst, d.buf + d.off, d.len - d.off, kSendFlags | (d.eof && d.finFollows ? MSG_MORE : 0));
     if (n < 0) {
       if (again(errno)) return Io::kOk;
       err = errno;
@@ -116,7 +116,7 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
     took(d, env, size_t(n));
     bool last = srcFinished && uint32_t(n) < env.scratchSize;  // src is drained up to its FIN
     if (last) d.eof = true;
-    ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags | (last ? MSG_MORE : 0));
+    ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags | (last && d.finFollows ? MSG_MORE : 0));
     if (s < 0) {
       if (!again(errno)) {
         err = errno;

@@ -59,6 +59,7 @@ class Engine final : public Worker {
   void relay(tcp::Conn& c, bool upward, bool srcFinished = false);
   void takeLine(tcp::Conn& c);
   void afterIo(tcp::Conn& c);
+  bool fastclosesAt(bool upward) const;
   void updateInterest(tcp::Conn& c);
   void setInterest(tcp::Conn& c, int side, uint32_t mask);
   void closeConn(tcp::Conn& c, const char* why);

@@ -268,6 +268,8 @@ void Engine::relay(Conn& c, bool upward, bool srcFinished) {
   tcp::Dir& d = upward ? c.up : c.down;
   int src = upward ? c.cfd : c.ufd, dst = upward ? c.ufd : c.cfd;
   if (d.shut) return;
+  const tcp::Dir& other = upward ? c.down : c.up;
+  d.finFollows = !other.shut && !fastclosesAt(upward);  // else close() ends it: see tcp::pump
   uint64_t before = d.bytes;
   int err = 0;
   if (upward) d.tap = snap_->accessLog && (!c.logged || c.down.bytes != c.loggedDown);
@@ -283,7 +285,6 @@ void Engine::relay(Conn& c, bool upward, bool srcFinished) {
   }
   if (d.eof) {
     c.state |= upward ? tcp::kClosedDown : tcp::kClosedUp;
-    const tcp::Dir& other = upward ? c.down : c.up;
     if (!d.pending() && !d.shut && other.shut) {
       d.shut = true;  // both directions are over: close() sends the FIN, no shutdown needed
     } else if (!d.pending() && !d.shut) {
@@ -308,12 +309,18 @@ void Engine::takeLine(Conn& c) {
   if (sc && (first || log::looksLikeRequest(env_.line))) events_.push(log::accessRecord(c.client, sc->addr, env_.line));
 }
 
+/* Whether tcp_fastclose closes the connection at the end of one direction (upward: the
+   client's EOF) instead of passing the EOF on. */
+bool Engine::fastclosesAt(bool upward) const {
+  auto fc = snap_->fastclose;
+  return fc == Fastclose::kBoth || fc == (upward ? Fastclose::kDown : Fastclose::kUp);
+}
+
 /* After I/O: close when both directions are over (or tcp_fastclose says so), else re-arm. */
 void Engine::afterIo(Conn& c) {
   bool quiet = !c.up.pending() && !c.down.pending();
-  auto fc = snap_->fastclose;
-  bool upClose = (fc == Fastclose::kUp || fc == Fastclose::kBoth) && c.down.eof;
-  bool downClose = (fc == Fastclose::kDown || fc == Fastclose::kBoth) && c.up.eof;
+  bool upClose = fastclosesAt(false) && c.down.eof;
+  bool downClose = fastclosesAt(true) && c.up.eof;
   if (c.up.shut && c.down.shut) closeConn(c, "both sides closed");
   else if (quiet && (upClose || downClose)) closeConn(c, "tcp_fastclose");
   else updateInterest(c);

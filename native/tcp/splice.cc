@@ -33,7 +33,7 @@ Io spliceRead(Dir& d, int src, size_t chunk, int& err, bool& more) {
 
 Io spliceFlush(Dir& d, int dst, int& err) {
   while (d.inPipe) {
-    unsigned flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (d.eof ? SPLICE_F_MORE : 0u);
+    unsigned flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (d.eof && d.finFollows ? SPLICE_F_MORE : 0u);
     ssize_t n = splice(d.pipe[0], nullptr, dst, nullptr, d.inPipe, flags);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) return Io::kOk;

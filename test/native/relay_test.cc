@@ -88,6 +88,7 @@ TEST(Relay, OnePumpConcludesEndOfStreamOnlyWhenThePollerSawTheFin) {
     std::vector<char> scratch(65536);
     tcp::RelayEnv env{scratch.data(), uint32_t(scratch.size()), nullptr};
     tcp::Dir d;
+    d.finFollows = true;  // as relay() sets it when shutdown(dst) follows the end at once
     int err = 0;
     ASSERT_EQ(tcp::pump(d, src.b, dst.b, env, err, r.srcFinished), tcp::Io::kOk);
     EXPECT_EQ(d.eof, r.eofAfterOnePump);
