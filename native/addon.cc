@@ -272,6 +272,13 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     o.Set("pending", s.pending);
     o.Set("current", s.current);
     o.Set("refused", Napi::BigInt::New(env, s.refused));
+    o.Set("dummyAnswers", Napi::BigInt::New(env, s.dummyAnswers));
+    o.Set("idlers", s.idlers);
+    auto frames = Napi::BigUint64Array::New(env, s.dsrFrames.size()), bytes = Napi::BigUint64Array::New(env, s.dsrBytes.size());
+    for (size_t i = 0; i < s.dsrFrames.size(); i++) frames[i] = s.dsrFrames[i];
+    for (size_t i = 0; i < s.dsrBytes.size(); i++) bytes[i] = s.dsrBytes[i];
+    o.Set("dsrFrames", frames);
+    o.Set("dsrBytes", bytes);
     o.Set("conn", conn);
     o.Set("sx", sx);
     o.Set("rx", rx);

@@ -232,6 +232,13 @@ Stats DataPlane::stats() {
   s.fdLimit = fdLimit_;
   s.fdBudget = pool_.fdBudget.load();
   s.fdsInUse = pool_.fds.load();
+  if (dsrChooser_) {
+    size_t n = pool_.view()->snap->servers.size();
+    for (size_t i = 0; i < n; i++) {
+      s.dsrFrames.push_back(dsrChooser_->frames(int(i)));
+      s.dsrBytes.push_back(dsrChooser_->bytes(int(i)));
+    }
+  }
   return s;
 }
 

@@ -196,6 +196,8 @@ Snapshot snapshot(const Napi::Value& v) {
   s.timeoutMs = integer(o, "timeoutMs", "", 1, INT32_MAX);
   s.pendingMax = integer(o, "pendingMax", "", 1, INT32_MAX);
   s.idleTimeoutSec = integer(o, "idleTimeoutSec", "", 0, INT32_MAX);
+  s.dummy = boolean(o, "dummy", "");
+  s.idlers = integer(o, "idlers", "", 0, INT32_MAX);
   s.udpResponses = integer(o, "udpResponses", "", 0, INT32_MAX);
   s.udpTimeoutSec = integer(o, "udpTimeoutSec", "", 0, INT32_MAX);
   s.tcpNodelay = boolean(o, "tcpNodelay", "");
@@ -263,6 +265,8 @@ Napi::Object encode(Napi::Env env, const Snapshot& s) {
   o.Set("timeoutMs", s.timeoutMs);
   o.Set("pendingMax", s.pendingMax);
   o.Set("idleTimeoutSec", s.idleTimeoutSec);
+  o.Set("dummy", s.dummy);
+  o.Set("idlers", s.idlers);
   o.Set("udpResponses", s.udpResponses);
   o.Set("udpTimeoutSec", s.udpTimeoutSec);
   o.Set("tcpNodelay", s.tcpNodelay);

@@ -13,6 +13,9 @@ struct Stats {
   uint32_t active = 0, pending = 0;
   int current = 0;  // the regular server chosen most recently (Pen's "current")
   uint64_t transparentFailures = 0;  // `transparent` binds that failed (balance/transparent_failures.h)
+  uint64_t dummyAnswers = 0;  // `dummy` replies queued
+  int idlers = 0;             // idle backend connections open or connecting
+  std::vector<uint64_t> dsrFrames, dsrBytes;  // DSR: per regular server; empty when DSR is off
   std::vector<balance::ServerRuntime> servers;  // regular, then emergency, abuse
   std::vector<double> blacklistedUntilWallMs;   // same indexing; 0 = not blacklisted
   std::vector<uint64_t> acceptedByWorker;       // clients (UDP: flows) each worker took on

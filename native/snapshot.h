@@ -14,7 +14,7 @@
 namespace pen {
 
 /* Must equal ABI_VERSION in lib/engine/native.ts. */
-constexpr int kAbiVersion = 6;
+constexpr int kAbiVersion = 8;
 
 struct ServerConf {
   net::Addr addr;        // family AF_UNSPEC for a never-configured placeholder
@@ -62,6 +62,8 @@ struct Snapshot {
   int timeoutMs = 3000;
   int pendingMax = 100;
   int idleTimeoutSec = 0;
+  bool dummy = false;  // `dummy`: answer every client as tcp/dummy.h says, no backend
+  int idlers = 0;      // `idlers N`: idle backend connections kept open (tcp/idlers.h)
   int udpResponses = 0;   // UDP: replies that end a flow (0 = never)
   int udpTimeoutSec = 0;  // UDP: life of a flow without a reply yet (0 = the idle rule)
   bool tcpNodelay = false;

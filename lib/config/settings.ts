@@ -61,6 +61,8 @@ export const SettingsSchema = z.object({
   timeout: int(1, TIMEOUT_MAX), // -t backend connect timeout, seconds (the data plane counts ms in 31 bits)
   pendingMax: int(1), //        pending_max: backend connects in flight at once
   idleTimeout: int(0), //       idle_timeout seconds; 0 = off
+  dummy: z.boolean(), //        dummy: answer every client with a fixed HTTP reply, no backend
+  idlers: int(0), //            idlers N: idle backend connections kept open (< connMax)
   tcpNodelay: z.boolean(),
   tcpFastclose: TcpFastclose,
   keepalive: z.boolean(),
@@ -138,6 +140,8 @@ export const DEFAULTS: Settings = Object.freeze({
   timeout: 3,
   pendingMax: 100,
   idleTimeout: 0,
+  dummy: false,
+  idlers: 0,
   tcpNodelay: false,
   tcpFastclose: 'off',
   keepalive: false,

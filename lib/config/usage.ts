@@ -68,6 +68,11 @@ examples:
   pen smtp mailhost1:smtp mailhost2:25 mailhost3
   pen -e backup:8080 [::1]:8080 www1:8080:100 www2:8080:100
 
+Dummy server and idlers (-O, -F or penctl; see pen(1)):
+  dummy           answer every client with a fixed HTTP reply, no backend (also -E; not -U)
+  idlers N        keep N idle backend connections (below -x); a client for their server
+                  takes one instead of connecting [${d.idlers}]
+
 Direct Server Return: -O "dsr_if IF" makes LISTEN a VIP served on interface IF (as root;
 tarpit_acl N impersonates the addresses ACL N permits): see pen(1).
 

@@ -4,6 +4,7 @@ import type { Command, CommandTable } from './command.js';
 import { commands as acl } from './commands/acl.js';
 import { commands as clients } from './commands/clients.js';
 import { commands as dsr } from './commands/dsr.js';
+import { commands as dummyIdlers } from './commands/dummy-idlers.js';
 import { commands as files } from './commands/files.js';
 import { commands as globals } from './commands/globals.js';
 import { commands as logging } from './commands/logging.js';
@@ -36,6 +37,6 @@ let table: CommandTable | null = null;
 
 /** pen's command table (built on first use; call it at start-up to check it early). */
 export function commandTable(): CommandTable {
-  table ??= buildTable([servers, acl, modes, globals, clients, processCommands, files, logging, ssl, udp, dsr, unsupported]);
+  table ??= buildTable([servers, acl, modes, globals, clients, processCommands, files, logging, ssl, udp, dsr, dummyIdlers, unsupported]);
   return table;
 }

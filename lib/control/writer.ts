@@ -7,9 +7,9 @@
 //   geoip_db FILE when set (first: the acl lines after it need the database)
 //   Pen's lines in Pen's order (acl lists, ascii, blacklist, ... weight, prio)
 //   then what Pen forgot to save (quirk 43): clients_max, conn_max, pending_max, idle_timeout,
-//   keepalive, source, transparent (when on), abort_on_error, the ssl_* settings that differ
-//   from the defaults, the event backend, listen. Line 2 carries the TLS options (-E -K -G -A
-//   -R -Z -L): no command sets them.
+//   dummy and idlers (only when in use), keepalive, source, transparent (when on),
+//   abort_on_error, the ssl_* settings that differ from the defaults, the event backend,
+//   listen. Line 2 carries the TLS options (-E -K -G -A -R -Z -L): no command sets them.
 // Differences from Pen: `server` lines always carry weight and prio (Pen dropped them when
 // those modes were off); the listen address is a `listen` line, so line 2 does not repeat it;
 // `-C` is left out when there is no control socket (Pen printed `-C (null)`).
@@ -22,7 +22,8 @@ export const WRITE_ORDER = [
   'geoip_db', 'acl', 'ascii', 'blacklist', 'client_acl', 'control_acl', 'debug', 'hash', 'http', 'log',
   'roundrobin', 'server', 'stubborn', 'tcp_fastclose', 'tcp_nodelay', 'timeout', 'tracking',
   'web_stats', 'weight', 'prio',
-  'clients_max', 'conn_max', 'pending_max', 'idle_timeout', 'keepalive', 'source', 'transparent',
+  'clients_max', 'conn_max', 'pending_max', 'idle_timeout', 'dummy', 'idlers', 'keepalive', 'source',
+  'transparent',
   'abort_on_error', 'ssl_ciphers', 'ssl_ciphersuites', 'ssl_option', 'ssl_sni_path', 'ssl_ocsp_response',
   'ssl_client_renegotiation_interval', 'udp_responses', 'udp_timeout', 'epoll', 'workers', 'dsr_if', 'tarpit_acl', 'listen',
 ] as const;

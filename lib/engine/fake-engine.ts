@@ -28,6 +28,11 @@ export class FakeEngine implements NativeEngine {
   accepted = 0n;
   refused = 0n;
   current = 0;
+  dummyAnswers = 0n;
+  idlers = 0;
+  /** DSR counters by regular server (empty: DSR off). */
+  dsrFrames: bigint[] = [];
+  dsrBytes: bigint[] = [];
   closed = false;
   /** countryOf() answers from here (IP text -> ISO code); tests fill it in. */
   readonly countries = new Map<string, string>();
@@ -65,6 +70,8 @@ export class FakeEngine implements NativeEngine {
       active: this.connectionTable.length,
       pending: this.connectionTable.filter((c) => c.state & 1).length,
       current: this.current,
+      dummyAnswers: this.dummyAnswers, idlers: this.idlers,
+      dsrFrames: new BigUint64Array(this.dsrFrames), dsrBytes: new BigUint64Array(this.dsrBytes),
       conn: pick('conn'), sx: pick('sx'), rx: pick('rx'),
       blacklistedUntil: new Float64Array(n),
     };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 /** Must equal kAbiVersion in native/snapshot.h. Bump both when a shape below changes. */
-export const ABI_VERSION = 6;
+export const ABI_VERSION = 8;
 
 /** Address family codes shared with native/net/addr.h. */
 export const FAMILY = { unset: 0, inet: 4, inet6: 6, unix: 1 } as const;
@@ -53,6 +53,10 @@ export interface Snapshot {
   timeoutMs: number;
   pendingMax: number;
   idleTimeoutSec: number;
+  /** `dummy`: answer every client with the fixed HTTP reply of native/tcp/dummy.h, no backend. */
+  dummy: boolean;
+  /** `idlers N`: idle backend connections kept open, spread over the workers (native/tcp/idlers.h). */
+  idlers: number;
   /** UDP: replies that end a flow (0 = never). */
   udpResponses: number;
   /** UDP: seconds a flow without a reply yet lives (0 = idleTimeoutSec's rule). */
@@ -152,6 +156,13 @@ export interface NativeStats {
   /** The regular server chosen most recently (Pen's "current"; 0 before any). */
   current: number;
   refused: bigint;
+  /** `dummy` replies queued to clients so far. */
+  dummyAnswers: bigint;
+  /** Idle backend connections (`idlers`) open or connecting now. */
+  idlers: number;
+  /** DSR (dsr_if): frames and bytes forwarded to each regular server; empty when DSR is off. */
+  dsrFrames: BigUint64Array;
+  dsrBytes: BigUint64Array;
   conn: BigUint64Array;
   sx: BigUint64Array;
   rx: BigUint64Array;

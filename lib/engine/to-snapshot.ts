@@ -91,6 +91,8 @@ export async function toSnapshot(s: Settings, resolve: HostResolver = resolveAll
     timeoutMs: s.timeout * 1000,
     pendingMax: s.pendingMax,
     idleTimeoutSec: s.idleTimeout,
+    dummy: s.dummy,
+    idlers: s.idlers,
     udpResponses: s.udpResponses,
     udpTimeoutSec: s.udpTimeout,
     tcpNodelay: s.tcpNodelay,

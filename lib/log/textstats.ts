@@ -4,9 +4,10 @@
 // format arguments were garbled, quirk 49): address, age, last server, connects, bytes
 // sent to and received from the client. Unlike Pen, a server's state is said in words
 // (blacklisted with the seconds left, not a bare epoch) and every server number is followed
-// by its address. An "Access log" block follows when a request log is configured or lost anything.
+// by its address. An "Access log" block follows when a request log is configured or lost anything;
+// the dummy server, idlers and DSR counters appear as on the HTML page (webstats.ts).
 import { formatEndpoint } from '../config/server-spec.js';
-import { descriptorsLine, showsAccessLog, showsTransparent, transparentLine, workersLine, type StatsView } from './webstats.js';
+import { descriptorsLine, dummyLine, idlersLine, showsAccessLog, showsTransparent, transparentLine, workersLine, type StatsView } from './webstats.js';
 
 export function renderTextStats(v: StatsView): string[] {
   const out = [`Time ${v.time}, ${v.servers.length} servers, ${v.current} current`];
@@ -14,7 +15,8 @@ export function renderTextStats(v: StatsView): string[] {
     const state = s.status === 0 ? 'not blacklisted'
       : `blacklisted, ${s.blacklistLeftS} s left (failed at ${s.status})`;
     out.push(`Server ${s.index} status:\naddress ${s.address}\n${state}\nport ${s.port}\n` +
-      `${s.conn} connections (${s.maxc} soft, ${s.hard} hard)\n${s.sx} sent, ${s.rx} received`);
+      `${s.conn} connections (${s.maxc} soft, ${s.hard} hard)\n${s.sx} sent, ${s.rx} received` +
+      (s.dsr ? `\nDSR: ${s.dsr.frames} frames, ${s.dsr.bytes} bytes forwarded` : ''));
   }
   out.push(`Max number of clients: ${v.clientsMax}`, 'Active clients:');
   for (const c of v.clients) {
@@ -26,6 +28,8 @@ export function renderTextStats(v: StatsView): string[] {
     out.push(`Connection ${c.id} status:\ndownfd = ${c.downfd}, upfd = ${c.upfd}\n` +
       `pending data ${c.pendingDown} down, ${c.pendingUp} up\nclient ${c.client}, server ${named(v, c.server)}`);
   }
+  if (v.dummy.on || v.dummy.answers > 0n) out.push(dummyLine(v));
+  if (v.idlers.wanted > 0 || v.idlers.current > 0) out.push(idlersLine(v));
   if (v.acceptedByWorker.length > 1) out.push(`Workers: ${workersLine(v)}`);
   if (showsAccessLog(v.accessLog)) {
     const a = v.accessLog;

@@ -6,7 +6,9 @@
 // the client table shows the client's address in the "client" column; "status" is the time
 // a server failed while it is blacklisted (Pen kept the last failure for ever); text is
 // HTML-escaped; and an "Access log" section is added when a request log is configured, with
-// its counts of lines written, records dropped and lines lost (never silent).
+// its counts of lines written, records dropped and lines lost (never silent); a "Dummy
+// server" line while `dummy` is on (or answered), an "Idlers" line while idlers are wanted
+// or held, and a "Direct Server Return" table of frames and bytes per server with dsr_if.
 import type { Settings } from '../config/settings.js';
 import type { NativeClient, NativeConnection, NativeEngine, NativeStats } from '../engine/native.js';
 import type { AccessLogStats } from './access.js';
@@ -34,6 +36,8 @@ export interface ServerRow {
   rx: bigint;
   weight: number;
   prio: number;
+  /** DSR: frames and bytes forwarded to the server; null when DSR is off. */
+  dsr: { frames: bigint; bytes: bigint } | null;
 }
 
 export interface ClientRow {
@@ -76,6 +80,10 @@ export interface StatsView {
   fds: { limit: number; budget: number; inUse: number };
   /** `transparent`: whether it is on, and how many backend sockets could not take the client's address. */
   transparent: { on: boolean; failures: number };
+  /** `dummy`: on, and the answers given so far. */
+  dummy: { on: boolean; answers: bigint };
+  /** `idlers`: open or connecting now, and wanted. */
+  idlers: { current: number; wanted: number };
 }
 
 /** Reads everything a report shows, at one moment. */
@@ -91,6 +99,7 @@ export function gatherStats(src: StatsSource, now = new Date()): StatsView {
       blacklistLeftS: until > 0 ? Math.max(0, Math.ceil((until - nowMs) / 1000)) : 0,
       conn: st.conn[i] ?? 0n, maxc: v.maxc, hard: v.hard, sx: st.sx[i] ?? 0n, rx: st.rx[i] ?? 0n,
       weight: v.weight, prio: v.prio,
+      dsr: i < st.dsrFrames.length ? { frames: st.dsrFrames[i]!, bytes: st.dsrBytes[i] ?? 0n } : null,
     };
   });
   // Every client (since: 68 years): the list is the table in slot order, so a client's
@@ -111,6 +120,7 @@ export function gatherStats(src: StatsSource, now = new Date()): StatsView {
     accessLog: src.accessLogStats?.() ?? null, acceptedByWorker: st.acceptedByWorker,
     fds: { limit: st.fdLimit, budget: st.fdBudget, inUse: st.fdsInUse },
     transparent: { on: s.transparent, failures: st.transparentFailures },
+    dummy: { on: s.dummy, answers: st.dummyAnswers }, idlers: { current: st.idlers, wanted: s.idlers },
   };
 }
 
@@ -139,6 +149,16 @@ export function transparentLine(v: StatsView): string {
 /** "2 workers, clients accepted: 510, 498" (workers N: how the kernel spread the clients). */
 export function workersLine(v: StatsView): string {
   return `${v.acceptedByWorker.length} workers, clients accepted: ${v.acceptedByWorker.join(', ')}`;
+}
+
+/** "Dummy server on, 12 answers" (`dummy`). */
+export function dummyLine(v: StatsView): string {
+  return `Dummy server ${v.dummy.on ? 'on' : 'off'}, ${v.dummy.answers} answers`;
+}
+
+/** "Idlers: 2 open or connecting, 2 wanted" (`idlers N`). */
+export function idlersLine(v: StatsView): string {
+  return `Idlers: ${v.idlers.current} open or connecting, ${v.idlers.wanted} wanted`;
 }
 
 export function escapeHtml(text: string): string {
@@ -170,6 +190,13 @@ export function renderWebStats(v: StatsView): string {
     TABLE + HEAD(['connection', 'downfd', 'upfd', 'pending data down', 'pending data up', 'client', 'server']);
   for (const c of v.connections) out += ROW([c.id, c.downfd, c.upfd, c.pendingDown, c.pendingUp, c.client, c.server]);
   out += '</table>\n';
+  if (v.servers.some((s) => s.dsr !== null)) {
+    out += '<h2>Direct Server Return</h2>' + TABLE + HEAD(['server', 'address', 'frames', 'bytes']);
+    for (const s of v.servers) if (s.dsr) out += ROW([s.index, s.address, s.dsr.frames, s.dsr.bytes]);
+    out += '</table>\n';
+  }
+  if (v.dummy.on || v.dummy.answers > 0n) out += `<h2>Dummy server</h2>${dummyLine(v)}<p>\n`;
+  if (v.idlers.wanted > 0 || v.idlers.current > 0) out += `<h2>Idlers</h2>${idlersLine(v)}<p>\n`;
   if (v.acceptedByWorker.length > 1) out += `<h2>Workers</h2>${workersLine(v)}<p>\n`;
   if (showsAccessLog(v.accessLog)) {
     const a = v.accessLog;

@@ -73,6 +73,8 @@ function dsrConflict(s: Settings): string | null {
   if (s.dsrIf === null) return s.tarpitAcl >= 0 ? 'tarpit_acl needs dsr_if (the tarpit answers on the DSR interface)' : null;
   if (s.sslCert !== null) return 'dsr_if and -E cannot go together: with Direct Server Return pen never sees a connection to terminate TLS on';
   if (s.http) return 'dsr_if and -H (http) cannot go together: with Direct Server Return pen never sees the requests';
+  if (s.dummy) return 'dsr_if and dummy cannot go together: with Direct Server Return pen never answers a client itself';
+  if (s.idlers > 0) return 'dsr_if and idlers cannot go together: with Direct Server Return pen makes no backend connection for clients';
   if (workersOf(s) > 1) return `dsr_if forwards frames on one thread: workers must be 1 with it (workers ${s.workers} was given)`;
   if (s.transparent) return "dsr_if and transparent cannot go together: with Direct Server Return the servers see the clients' addresses already";
   return null;

@@ -62,6 +62,8 @@ void Pool::fillStats(Stats& s) {
   s.pending = pending();
   s.current = current.load(std::memory_order_relaxed);
   s.transparentFailures = transparentFailures.count();
+  s.dummyAnswers = dummyAnswers.load(std::memory_order_relaxed);
+  s.idlers = idlers.load(std::memory_order_relaxed);
   size_t n = v->snap->servers.size();
   s.servers.clear();
   for (size_t i = 0; i < n; i++) s.servers.push_back(states_.at(int(i))->copy());
@@ -223,6 +225,14 @@ bool Pool::begin(Selection& sel, const View& v, const net::Addr& client, int64_t
   return true;
 }
 
+void Pool::beginIdle(Selection& sel, const View& v, int64_t nowMs) {
+  sel = Selection{};
+  sel.noClient = true;
+  PickContext ctx{*v.snap, states_, sel.key, sel.port, nowMs};
+  sel.initial = v.algo->pick(ctx);
+  sel.phase = kFirst;
+}
+
 int Pool::next(Selection& sel, const View& v, int64_t nowMs) {
   const Snapshot& snap = *v.snap;
   for (;;) {
@@ -257,7 +267,7 @@ int Pool::next(Selection& sel, const View& v, int64_t nowMs) {
     sel.last = s;
     if (!acquire(sel, v, s, nowMs)) continue;
     sel.server = s;
-    if (regular(s)) {
+    if (regular(s) && !sel.noClient) {
       current.store(s, std::memory_order_relaxed);
       remember(sel.key, s);
       sel.remembered = s;
@@ -273,7 +283,7 @@ bool Pool::acquire(Selection& sel, const View& v, int s, int64_t nowMs) {
   if (!sc || !st || !sc->configured() || sc->addr.disabled()) return false;
   if (sel.ipOnly && sc->addr.family() != AF_INET && sc->addr.family() != AF_INET6) return false;
   if (st->blacklisted(nowMs, snap.blacklistSec)) return false;
-  if (s != kAbuse && !acl::permits(snap.acls[size_t(sc->acl)], sel.key, v.geo.get(), sel.country)) return false;
+  if (s != kAbuse && !sel.noClient && !acl::permits(snap.acls[size_t(sc->acl)], sel.key, v.geo.get(), sel.country)) return false;
   // Soft limit for everyone, hard limit for the clients that stick to s, process-wide: the
   // count is only raised by a compare-and-swap that saw it below the limit.
   int n = st->conn.load(std::memory_order_relaxed);

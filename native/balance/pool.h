@@ -56,6 +56,7 @@ struct Selection {
   int last = kNone;            // the server tried last (failover continues after it)
   uint8_t phase = 0;
   bool ipOnly = false;         // skip servers that are not IPv4/IPv6 (UDP cannot reach a path)
+  bool noClient = false;       // an idler's (beginIdle): no client, so no client table, no acls
   std::vector<uint8_t> tried;  // regular servers tried, allocated on the first failover
 };
 
@@ -135,6 +136,10 @@ class Pool {
      sel.initial: the remembered server (tracking), the algorithm's choice, or kAbuse for a
      denied client. Returns false when the client is denied and there is no abuse server. */
   bool begin(Selection& sel, const View& v, const net::Addr& client, int64_t nowMs);
+  /* Admission of a backend connection without a client (an idler, spec/dataplane.md §7):
+     sel.initial is the algorithm's choice for no client in particular; no client table entry,
+     no client_acl, and next() skips the servers' acls (there is no address to match). */
+  void beginIdle(Selection& sel, const View& v, int64_t nowMs);
   /* The next server to try for sel, counted in its conn and remembered for the client;
      kNone when none is left (sel is then finished: counted refused by the caller). */
   int next(Selection& sel, const View& v, int64_t nowMs);
@@ -176,6 +181,8 @@ class Pool {
   std::atomic<uint64_t> localErrors{0};  // attempts that failed for pen's own shortage
   std::atomic<int> current{0};           // the regular server chosen most recently
   TransparentFailures transparentFailures;  // `transparent` binds that failed (connected from pen's address)
+  std::atomic<uint64_t> dummyAnswers{0}; // `dummy`: replies queued to clients (tcp/dummy.h)
+  std::atomic<int> idlers{0};            // idle backend connections open or connecting (tcp/idlers.h)
 
  private:
   /* Checks of spec/selection.md §4 and the conn count: true when sel may use s (counted). */

@@ -9,7 +9,9 @@
 namespace pen::dsr {
 
 PoolChooser::PoolChooser(balance::Pool& pool)
-    : pool_(pool), frames_(new std::atomic<uint64_t>[balance::kMaxServers]()) {}
+    : pool_(pool),
+      frames_(new std::atomic<uint64_t>[balance::kMaxServers]()),
+      bytes_(new std::atomic<uint64_t>[balance::kMaxServers]()) {}
 
 static bool sameServers(const std::vector<FlowTable::Server>& a, const std::vector<FlowTable::Server>& b) {
   if (a.size() != b.size()) return false;
@@ -59,12 +61,18 @@ Choice PoolChooser::choose(const FlowKey& flow) {
 void PoolChooser::count(int server, uint64_t frames, uint64_t bytes) {
   if (server < 0 || server >= balance::kMaxServers) return;
   frames_[size_t(server)].fetch_add(frames, std::memory_order_relaxed);
+  bytes_[size_t(server)].fetch_add(bytes, std::memory_order_relaxed);
   if (balance::ServerState* st = pool_.state(server)) st->addBytes(bytes, 0);
 }
 
 uint64_t PoolChooser::frames(int server) const {
   if (server < 0 || server >= balance::kMaxServers) return 0;
   return frames_[size_t(server)].load(std::memory_order_relaxed);
+}
+
+uint64_t PoolChooser::bytes(int server) const {
+  if (server < 0 || server >= balance::kMaxServers) return 0;
+  return bytes_[size_t(server)].load(std::memory_order_relaxed);
 }
 
 }  // namespace pen::dsr

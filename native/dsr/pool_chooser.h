@@ -4,9 +4,10 @@
 // the table is rebuilt when the pool publishes a new snapshot (seen at the next batch) and
 // whenever the available set changes (looked at every kRecheckMs), so blacklists, weights and
 // new servers apply at once (Pen built its table once). -r (no tracking) mixes the client port in, as in Pen.
-// Counting: bytes go to the server's `sx` (what `servers` shows as sent to it); frames are
-// kept here per server.
-// Threads: choose(), count() and refresh() are the DSR plane's thread's; frames() any thread's.
+// Counting: bytes go to the server's `sx` (what `servers` shows as sent to it); frames and
+// bytes are also kept here per server (the DSR counters of `servers` and `status`).
+// Threads: choose(), count() and refresh() are the DSR plane's thread's; frames() and
+// bytes() any thread's.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -29,6 +30,8 @@ class PoolChooser final : public Chooser {
   void refresh() override;
   /* Frames forwarded to server (a regular index) so far. */
   uint64_t frames(int server) const;
+  /* Bytes (whole Ethernet frames, as sent) forwarded to server (a regular index) so far. */
+  uint64_t bytes(int server) const;
 
  private:
   void rebuild(bool force, int64_t nowMs);
@@ -40,6 +43,7 @@ class PoolChooser final : public Chooser {
   FlowTable table_;
   bool hashPort_ = false;
   std::unique_ptr<std::atomic<uint64_t>[]> frames_;  // balance::kMaxServers
+  std::unique_ptr<std::atomic<uint64_t>[]> bytes_;   // balance::kMaxServers
 };
 
 }  // namespace pen::dsr

@@ -15,8 +15,13 @@ namespace pen::tcp {
 struct ClientIo;  // tcp/client_io.h: TLS and/or HTTP rewriting on the client side
 
 /* Timer kinds of a connection (loop/token.h: the kind field of a timer key); kTimerResume
-   is the Engine's own (accepting again after a descriptor shortage). */
-enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1, kTimerResume = 2, kTimerHandshake = 3 };
+   and kTimerIdlers are the Engine's own (accepting again after a descriptor shortage; the
+   idlers' back-off, tcp/idlers.h). */
+enum : uint64_t { kTimerConnect = 0, kTimerIdle = 1, kTimerResume = 2, kTimerHandshake = 3, kTimerIdlers = 4 };
+
+/* Conn::idler: an idle backend connection (tcp/idlers.h); retired: being closed by pen itself
+   (handed over to a client, or idlers lowered), which needs no back-off. */
+enum : uint8_t { kIdler = 1, kIdlerRetired = 2 };
 
 /* Pen's connection state bits (penctl `connection N`). */
 enum : uint8_t { kConnecting = 1, kConnected = 2, kClosedUp = 4, kClosedDown = 8 };
@@ -61,6 +66,8 @@ struct Conn {
   uint64_t loggedDown = 0;     // down.bytes at that time: more means a new turn of the exchange
   const char* action = "";     // what was being attempted, for log lines
   ClientIo* io = nullptr;      // TLS (-E) or -H: the buffered path of tcp/client_io.h; null = plain relay
+  bool dummy = false;          // `dummy`: answered by tcp/dummy.h; no backend (ufd stays -1)
+  uint8_t idler = 0;           // kIdler / kIdlerRetired: no client (cfd stays -1), tcp/idlers.h
 };
 
 /* Result of moving bytes in one direction. */

@@ -80,6 +80,7 @@ int Engine::turn(const loop::Event* evs, int n) {
   timers_.due(nowMs_, due_);
   for (uint64_t k : due_) onTimer(k);
   retryWaiting();
+  if (snap_->idlers > 0 || !idlers_.empty()) keepIdlers();  // tcp/idlers_conn.cc
   armListener();
   int trimIn = pipes_.trim(nowMs_);
   return events::sooner(timers_.nextTimeout(util::monotonicMs()), trimIn);
@@ -177,6 +178,7 @@ void Engine::onTimer(uint64_t key) {
     if (!fdWaiters_.empty()) pauseAccepting();
     return;
   }
+  if (kind == tcp::kTimerIdlers) return;  // keepIdlers() runs at the end of the turn
   uint32_t id = token::slot(key);
   if (id >= slots_.size()) return;
   tcp::Conn& c = *slots_[id];
@@ -191,7 +193,7 @@ void Engine::onTimer(uint64_t key) {
     }
   } else if (kind == tcp::kTimerIdle) {
     int64_t idle = snap_->idleTimeoutSec * 1000LL;
-    if (idle <= 0 || !(c.state & tcp::kConnected)) return;
+    if (idle <= 0 || !(c.state & tcp::kConnected) || c.idler) return;
     if (nowMs_ - c.lastActiveMs >= idle) closeConn(c, "idle timeout");
     else timers_.add(c.lastActiveMs + idle, key);
   } else if (kind == tcp::kTimerHandshake) {

@@ -11,6 +11,7 @@
 
 #include "loop/timers.h"
 #include "tcp/conn.h"
+#include "tcp/idlers.h"
 #include "worker.h"
 
 namespace pen {
@@ -71,6 +72,25 @@ class Engine final : public Worker {
   void onClientIoEvent(tcp::Conn& c, uint32_t events);
   void onHandshakeTimer(tcp::Conn& c);
 
+  // ---- tcp/dummy_conn.cc: `dummy` connections (tcp/dummy.h) ----
+  void startDummy(tcp::Conn& c);
+  void serveDummy(tcp::Conn& c);
+  void serveDummyTls(tcp::Conn& c);
+
+  // ---- tcp/idlers_conn.cc: `idlers N` (tcp/idlers.h) ----
+  struct Idler {
+    uint32_t slot;
+    net::Addr to;  // its server's address when it connected (unset while connecting)
+  };
+  void keepIdlers();
+  bool startIdler();
+  void idlerConnected(tcp::Conn& c);
+  void onIdlerEvent(tcp::Conn& c);
+  bool drainIdler(tcp::Conn& c);
+  void idlerGone(tcp::Conn& c);
+  bool adoptIdler(tcp::Conn& c);
+  bool idlerCurrent(const Idler& i);
+
   // worker state
   std::vector<std::unique_ptr<tcp::Conn>> slots_;
   std::vector<uint32_t> freeSlots_;
@@ -86,6 +106,10 @@ class Engine final : public Worker {
   tcp::PipePool pipes_;
   std::vector<char> scratch_;
   tcp::RelayEnv env_{};
+  tcp::IdlerPlan idlerPlan_;
+  std::vector<Idler> idlers_;         // this worker's idlers
+  uint64_t idlersVersion_ = 0;        // viewVersion_ when keepIdlers() last checked them
+  int64_t idlerWakeMs_ = 0;           // the kTimerIdlers timer set last
 };
 
 }  // namespace pen

@@ -59,6 +59,10 @@ void Engine::openConn(int fd, const net::Addr& peer) {
   c->client = peer;
   c->lastActiveMs = nowMs_;
   c->action = "choosing a server";
+  if (snap_->dummy) {  // tcp/dummy_conn.cc
+    startDummy(*c);
+    return;
+  }
   if ((snap_->http || snap_->hasTls) && !startClientIo(*c)) {  // TLS / -H: tcp/client_conn.cc
     pool_.refused.fetch_add(1, std::memory_order_relaxed);
     closeConn(*c, "out of memory for the TLS/HTTP state");
@@ -78,10 +82,11 @@ void Engine::openConn(int fd, const net::Addr& peer) {
 void Engine::connectNext(Conn& c) {
   for (;;) {
     if (pool_.next(c.sel, *view_, nowMs_) == kNone) {
-      pool_.refused.fetch_add(1, std::memory_order_relaxed);
+      if (!c.idler) pool_.refused.fetch_add(1, std::memory_order_relaxed);
       closeConn(c, c.sel.initial == kAbuse ? "denied by client_acl" : "no server available");
       return;
     }
+    if (!c.idler && !idlers_.empty() && adoptIdler(c)) return;  // tcp/idlers_conn.cc
     if (startConnect(c) != Try::kFailed || !c.used) return;
   }
 }
@@ -116,7 +121,7 @@ Engine::Try Engine::startConnect(Conn& c) {
   c.state = tcp::kConnecting;
   setPending(c, true);
   c.connectStartMs = nowMs_;
-  if (!c.io && offerWhileConnecting(c)) return Try::kStarted;
+  if (!c.io && !c.idler && offerWhileConnecting(c)) return Try::kStarted;
   timers_.add(nowMs_ + snap_->timeoutMs, loop::token::make(c.gen, c.id, tcp::kTimerConnect));
   setInterest(c, 1, loop::kWrite);
   return Try::kStarted;
@@ -197,6 +202,7 @@ void Engine::connected(Conn& c, bool relayNow) {
   c.action = "relaying";
   c.lastActiveMs = nowMs_;
   pool_.succeeded(c.sel.server, "connect succeeded");
+  if (c.idler) return idlerConnected(c);
   if (snap_->idleTimeoutSec > 0)
     timers_.add(nowMs_ + snap_->idleTimeoutSec * 1000LL, loop::token::make(c.gen, c.id, tcp::kTimerIdle));
   // Most clients have spoken by now (a request waits in the socket): forward it at once
@@ -228,6 +234,7 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
     return;
   }
   c.lastActiveMs = nowMs_;
+  if (c.dummy) return serveDummy(c);
   if (c.io && side == 0 && c.io->ssl) {  // a TLS client socket: tcp/client_conn.cc
     onClientIoEvent(c, ev);
     return;
@@ -241,6 +248,7 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
     }
     return;
   }
+  if (c.idler) return onIdlerEvent(c);
   bool readable = ev & (loop::kRead | loop::kHup | loop::kError);
   bool writable = ev & (loop::kWrite | loop::kHup | loop::kError);
   uint32_t mask = side == 0 ? c.cmask : c.umask;
@@ -367,6 +375,7 @@ void Engine::closeConn(Conn& c, const char* why) {
                (c.sel.server != kNone ? " to " + balance::Pool::describe(*snap_, c.sel.server) : std::string()) +
                " closed (" + c.action + "): " + why);
   if (c.io) tcp::closeClientIo(c);  // close_notify while the socket is still open
+  if (c.idler) idlerGone(c);
   for (int side = 0; side < 2; side++) {
     int fd = side ? c.ufd : c.cfd;
     if (fd < 0) continue;

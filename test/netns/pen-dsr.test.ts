@@ -2,6 +2,7 @@
 // network namespaces (root only): a client with four addresses, the pen host, two backends with
 // the VIP on loopback. pen runs with -u nobody: the raw socket is opened before privileges go.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +14,7 @@ const skip = netnsUnavailable() ?? false;
 const PENCTL = fileURLToPath(new URL('../../../bin/penctl.js', import.meta.url));
 const RAW_SYN = fileURLToPath(new URL('../../../test/netns/raw_syn.py', import.meta.url));
 const CONTROL = '127.0.0.1:10080'; // inside the pen namespace: nothing else listens there
+const STATUS_FILE = `/tmp/pen-dsr-status-${process.pid}.html`; // -w for pen (user nobody)
 
 interface Setup {
   lan: Lan;
@@ -78,19 +80,40 @@ function sentBytes(servers: string): number[] {
   return servers.trim().split('\n').map((l) => Number(/ sx (\d+)/.exec(l)?.[1]));
 }
 
-test('pen dsr_if: HTTP through the VIP reaches the servers; a server added by `server 1 address` gets frames', { skip }, () =>
-  withPen(['-O', 'dsr_if eth0', '10.77.0.100:80', '10.77.0.11:80'], false, async (s) => {
+/** The DSR counters that end each line of `servers` with dsr_if: frames, bytes, and sx. */
+function dsrCounters(servers: string): Array<{ frames: number; bytes: number; sx: number }> {
+  return servers.trim().split('\n').map((l) => {
+    const m = / sx (\d+) rx \d+ frames (\d+) bytes (\d+)$/.exec(l);
+    assert.ok(m, `a servers line with the DSR counters: ${l}`);
+    return { sx: Number(m[1]), frames: Number(m[2]), bytes: Number(m[3]) };
+  });
+}
+
+test('pen dsr_if: HTTP through the VIP reaches the servers; a server added by `server 1 address` gets frames, counted per server in servers and status', { skip }, () =>
+  withPen(['-O', 'dsr_if eth0', '-w', STATUS_FILE, '10.77.0.100:80', '10.77.0.11:80'], false, async (s) => {
     assert.deepEqual(await curlAll(s), new Set(['b1']));
     assert.equal(await s.penctl(`server 1 address ${s.lan.addr(12)} port 80`), '');
     assert.deepEqual(await curlAll(s), new Set(['b1', 'b2']));
     const sx = sentBytes(await s.penctl('servers'));
     assert.ok(sx[0]! > 0 && sx[1]! > 0, `servers: ${sx}`);
+    // Frames and bytes per server: one request counts on the server that answered it only.
+    const before = dsrCounters(await s.penctl('servers'));
+    const who = await s.lan.exec('client', ['curl', '-sS', '-m', '5', '--interface', s.clients[0]!, `http://${s.vip}/`]);
+    const after = dsrCounters(await s.penctl('servers'));
+    const hit = who === 'b1' ? 0 : 1;
+    assert.ok(after[hit]!.frames - before[hit]!.frames >= 3, `a TCP exchange is several frames: ${JSON.stringify([before, after])}`);
+    assert.ok(after[hit]!.bytes - before[hit]!.bytes >= 60 * (after[hit]!.frames - before[hit]!.frames), 'whole Ethernet frames are counted');
+    assert.deepEqual(after[1 - hit], before[1 - hit], 'the other server counted nothing');
+    for (const c of after) assert.equal(c.bytes, c.sx, 'DSR bytes are what sx shows');
+    const page = await s.penctl('status');
+    assert.match(page, /<h2>Direct Server Return<\/h2>/);
+    assert.ok(page.includes(`<td>${after[hit]!.frames}</td>`), 'the status page shows the frames');
     assert.equal(await s.penctl('dsr_if'), 'eth0\n');
     assert.match(await s.penctl('dsr_if eth1'), /set at start-up/);
     // blacklisting a server takes it out of the DSR table at once (Pen's table never changed)
     await s.penctl('server 0 blacklist 60');
     assert.deepEqual(await curlAll(s), new Set(['b2']));
-  }));
+  }).finally(() => fs.rmSync(STATUS_FILE, { force: true })));
 
 test('pen dsr_if -U: datagrams to the VIP reach both servers, replies come from the VIP', { skip }, () =>
   withPen(['-U', '-O', 'dsr_if eth0', '10.77.0.100:53', '10.77.0.11:53', '10.77.0.12:53'], true, async (s) => {
@@ -131,11 +154,13 @@ test('pen dsr_if: the VIP must be IPv4', async () => {
   assert.match(r.stderr, /VIP must be an IPv4 address/);
 });
 
-test('pen: tarpit_acl without dsr_if, and dsr_if with -E, -H or several workers, are refused at start-up', async () => {
+test('pen: tarpit_acl without dsr_if, and dsr_if with -E, -H, several workers, dummy or idlers, are refused at start-up', async () => {
   for (const [args, re] of [
     [['-O', 'acl 1 permit 10.0.0.66', '-O', 'tarpit_acl 1'], /tarpit_acl needs dsr_if/],
     [['-O', 'dsr_if lo', '-H'], /dsr_if and -H/],
     [['-O', 'dsr_if lo', '-O', 'workers 2'], /workers must be 1 with it \(workers 2 was given\)/],
+    [['-O', 'dummy', '-O', 'dsr_if lo'], /dsr_if and dummy cannot go together/],
+    [['-O', 'idlers 2', '-O', 'dsr_if lo'], /dsr_if and idlers cannot go together/],
   ] as const) {
     const r = await runPen(['-f', ...args, '127.0.0.1:0', '127.0.0.1:1']);
     assert.notEqual(r.code, 0, args.join(' '));

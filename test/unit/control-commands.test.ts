@@ -158,6 +158,16 @@ test('servers lists settings with the data plane counters', async () => {
     '1 addr ::1 port 8002 conn 0 max 0 hard 0 weight 0 prio 0 sx 0 rx 0\n');
 });
 
+test('servers with DSR (the data plane reports DSR counters): Pen\'s line, then frames and bytes', async () => {
+  const ctx = makeContext({ servers: [server('10.0.0.11', 80), server('10.0.0.12', 80)] });
+  ctx.engine.counters = [{ conn: 0n, sx: 1500n, rx: 0n }];
+  ctx.engine.dsrFrames = [20n, 0n];
+  ctx.engine.dsrBytes = [1500n, 0n];
+  assert.equal(await run(ctx, 'servers'),
+    '0 addr 10.0.0.11 port 80 conn 0 max 0 hard 0 weight 0 prio 0 sx 1500 rx 0 frames 20 bytes 1500\n' +
+    '1 addr 10.0.0.12 port 80 conn 0 max 0 hard 0 weight 0 prio 0 sx 0 rx 0 frames 0 bytes 0\n');
+});
+
 test('acl, no acl, client_acl, control_acl', async () => {
   const ctx = makeContext();
   assert.equal(await run(ctx, 'acl 1 permit 127.0.0.1'), '');
@@ -251,15 +261,13 @@ test('event backends are start-up only', async () => {
 
 test('unsupported features refuse to turn on but accept their off forms', async () => {
   const ctx = makeContext();
-  for (const line of ['dummy', 'peek', 'idlers 3', 'dsr_ip 1.2.3.4']) {
+  for (const line of ['peek', 'dsr_ip 1.2.3.4']) {
     const word = line.split(' ')[0];
     assert.equal(await run(ctx, line), `pen: '${word}' is not supported yet\n`, line);
   }
-  for (const line of ['no dummy', 'no peek']) {
+  for (const line of ['no peek']) {
     assert.equal(await run(ctx, line), '', line);
   }
-  assert.equal(await run(ctx, 'idlers'), 'Idlers: 0/0\n');
-  assert.equal(await run(ctx, 'idlers 0'), 'Idlers: 0/0\n');
   assert.equal(ctx.updates, 0);
 });
 
@@ -284,6 +292,39 @@ test('transparent / no transparent: set the flag, write renders it when on, refu
   const kept = makeContext({ transparent: true });
   kept.transparentRefusal = () => 'the data plane lacks CAP_NET_RAW';
   assert.equal(await run(kept, 'transparent'), '', 'already on: nothing to refuse');
+});
+
+test('dummy / no dummy set the flag; refused with -U and dsr_if', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'dummy'), '');
+  assert.equal(ctx.settings().dummy, true);
+  assert.equal(await run(ctx, 'no dummy'), '');
+  assert.equal(ctx.settings().dummy, false);
+  const udp = makeContext({ udp: true });
+  assert.equal(await run(udp, 'dummy'), 'pen: dummy: the dummy server answers TCP clients; it does not work with -U\n');
+  const dsr = makeContext({ dsrIf: 'eth1' });
+  assert.equal(await run(dsr, 'dummy'), 'pen: dummy: with dsr_if pen never answers a client itself\n');
+  assert.equal(dsr.settings().dummy, false);
+  const tls = makeContext({ sslCert: '/etc/pen/cert.pem' });
+  assert.equal(await run(tls, 'dummy'), '', 'the answer goes out over TLS');
+});
+
+test('idlers [N]: Idlers: current/wanted; N below conn_max, refused above and with -U', async () => {
+  const ctx = makeContext();
+  assert.equal(await run(ctx, 'idlers'), 'Idlers: 0/0\n');
+  assert.equal(await run(ctx, 'idlers 3'), 'Idlers: 0/3\n');
+  assert.equal(ctx.settings().idlers, 3);
+  ctx.engine.idlers = 2;
+  assert.equal(await run(ctx, 'idlers'), 'Idlers: 2/3\n', 'current comes from the data plane');
+  assert.equal(await run(ctx, 'idlers 499'), 'Idlers: 2/499\n');
+  assert.equal(await run(ctx, 'idlers 500'),
+    'pen: idlers: 500 is too many: idlers take connection slots, so at most conn_max - 1 (499) may be kept, leaving room for clients\n');
+  assert.equal(ctx.settings().idlers, 499);
+  assert.equal(await run(ctx, 'idlers -1'), 'pen: idlers: N must be a whole number from 0 to 2147483647, got "-1"; usage: idlers [N]\n');
+  assert.equal(await run(ctx, 'idlers 0'), 'Idlers: 2/0\n');
+  const udp = makeContext({ udp: true });
+  assert.equal(await run(udp, 'idlers 0'), 'Idlers: 0/0\n');
+  assert.match(await run(udp, 'idlers 1'), /^pen: idlers: idle backend connections are TCP connections; they do not work with -U\n$/);
 });
 
 test('dsr_if is start-up only; tarpit_acl refuses an empty list and out-of-range numbers', async () => {

@@ -86,7 +86,7 @@ test('write -> read at start-up reproduces the settings', async () => {
     hash: true, roundrobin: true, stubborn: true, prio: true, tracking: 60, blacklist: 12, debug: 2,
     clientAcl: 1, controlAcl: 2, tcpFastclose: 'both', tcpNodelay: true, timeout: 9, clientsMax: 4096,
     connMax: 800, pendingMax: 7, idleTimeout: 300, keepalive: true, source: '127.0.0.9', abortOnError: true,
-    eventBackend: 'poll', configFile: '/etc/pen.cfg',
+    eventBackend: 'poll', configFile: '/etc/pen.cfg', dummy: true, idlers: 6,
   } satisfies Partial<Settings>);
   s.acls[5] = [{ kind: 'ipv6', permit: false, address: '2001:db8::', prefix: 32 },
     { kind: 'country', permit: false, country: 'SE' }];

@@ -136,6 +136,26 @@ test('the page adds the access log counters when a log is set, and escapes text'
   assert.doesNotMatch(renderWebStats(gatherStats(none, NOW)), /Access log/);
 });
 
+test('dummy, idlers and DSR counters: added to the page and the text report only when in use', () => {
+  const src = source();
+  src.settings().dummy = true;
+  src.settings().idlers = 3;
+  src.engine.dummyAnswers = 12n;
+  src.engine.idlers = 2;
+  src.engine.dsrFrames = [20n, 4n];
+  src.engine.dsrBytes = [1500n, 240n];
+  const page = renderWebStats(gatherStats(src, NOW));
+  assert.ok(page.endsWith('</table>\n<h2>Direct Server Return</h2><table bgcolor="#c0c0c0">\n<tr>\n' +
+    '<td bgcolor="#80f080">server</td>\n<td bgcolor="#80f080">address</td>\n<td bgcolor="#80f080">frames</td>\n<td bgcolor="#80f080">bytes</td>\n</tr>\n' +
+    '<tr>\n<td>0</td>\n<td>127.0.0.2</td>\n<td>20</td>\n<td>1500</td>\n</tr>\n<tr>\n<td>1</td>\n<td>::1</td>\n<td>4</td>\n<td>240</td>\n</tr>\n</table>\n' +
+    '<h2>Dummy server</h2>Dummy server on, 12 answers<p>\n<h2>Idlers</h2>Idlers: 2 open or connecting, 3 wanted<p>\n' +
+    'Descriptors: 2 in use of 892 for connections (limit 1024, 132 kept for the control plane)<p>\n</body>\n</html>\n'), page.slice(-900));
+  const text = renderTextStats(gatherStats(src, NOW));
+  assert.ok(text[1]!.endsWith('\n79 sent, 40 received\nDSR: 20 frames, 1500 bytes forwarded'));
+  assert.ok(text.includes('Dummy server on, 12 answers') && text.includes('Idlers: 2 open or connecting, 3 wanted'));
+  assert.equal(renderWebStats(gatherStats(source(), NOW)), PAGE, 'none of it when not in use');
+});
+
 test('the USR1 text report: Pen\'s blocks, with the client block printed right, servers named', () => {
   const left = Math.max(0, Math.ceil(((1795599804 + 30) * 1000 - NOW.getTime()) / 1000));
   const src = { ...source(), accessLogStats: () => ({ destination: 'loghost:10000', written: 3, dropped: 0, failed: 0 }) };

@@ -85,9 +85,12 @@ export const commands: Command[] = [
     name: ['servers'], help: 'servers: list the servers with their limits and counters', args: none,
     run: (ctx) => {
       const stats = ctx.engine.stats();
+      // Pen's line; with DSR (dsr_if) the frames and bytes forwarded to the server follow.
+      const dsr = (i: number) =>
+        (i < stats.dsrFrames.length ? ` frames ${stats.dsrFrames[i]} bytes ${stats.dsrBytes[i] ?? 0n}` : '');
       return ctx.settings().servers.map((v, i) =>
         `${i} addr ${v.host} port ${v.port} conn ${stats.conn[i] ?? 0n} max ${v.maxc} hard ${v.hard}` +
-        ` weight ${v.weight} prio ${v.prio} sx ${stats.sx[i] ?? 0n} rx ${stats.rx[i] ?? 0n}\n`).join('');
+        ` weight ${v.weight} prio ${v.prio} sx ${stats.sx[i] ?? 0n} rx ${stats.rx[i] ?? 0n}${dsr(i)}\n`).join('');
     },
   }),
 ];

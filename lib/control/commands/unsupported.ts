@@ -34,10 +34,7 @@ function laterFlag(word: string, help: string, written = false): Command[] {
 }
 
 export const commands: Command[] = [
-  ...laterFlag('dummy', 'answer as a trivial web server instead of balancing'),
   ...laterFlag('peek', 'look at client data before choosing a server'),
-  later('idlers', 'idlers [N]: show or set how many idle backend connections to keep',
-    { shown: 'Idlers: 0/0\n', off: [['0']], offReply: 'Idlers: 0/0\n' }),
   later('dsr_ip', 'dsr_ip IP: the DSR address'),
   later('select', 'select: use select() for the event loop'),
 ];
