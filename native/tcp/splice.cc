@@ -81,7 +81,7 @@ bool PipePool::acquire(int p[2]) {
 #endif
 
 size_t pipeBytesFor(size_t maxPipeBytes, uint64_t memBytes, size_t pipes) {
-  uint64_t cap = std::min<uint64_t>(maxPipeBytes, memBytes / 16 / std::max<size_t>(pipes, 1));
+  uint64_t cap = std::min<uint64_t>({kMaxPipeBytes, maxPipeBytes, memBytes / 16 / std::max<size_t>(pipes, 1)});
   size_t bytes = kDefaultPipeBytes;
   while (bytes * 2 <= cap) bytes *= 2;
   return bytes;

@@ -134,7 +134,7 @@ TEST(Relay, PollersReportTheFinAsHangUpAndAResetAsError) {
   }
 }
 
-TEST(Relay, PipeCapacityIsTheSystemMaximumWithinASixteenthOfMemory) {
+TEST(Relay, PipeCapacityIs256KiBWithinTheSystemMaximumAndASixteenthOfMemory) {
   constexpr uint64_t GiB = 1ull << 30;
   struct {
     size_t maxPipe;
@@ -142,14 +142,14 @@ TEST(Relay, PipeCapacityIsTheSystemMaximumWithinASixteenthOfMemory) {
     size_t pipes;
     size_t want;
   } rows[] = {
-      {1 << 20, 24 * GiB, 1024, 1 << 20},   // plenty of memory: the system maximum
-      {1 << 20, 4 * GiB, 1024, 256 << 10},  // 4 GiB / 16 / 1024 pipes = 256 KiB
-      {1 << 20, 1 * GiB, 1024, 64 << 10},   // 64 KiB: the default, never below
+      {1 << 20, 24 * GiB, 1024, 256 << 10},  // plenty of memory: pen's own maximum
+      {1 << 20, 2 * GiB, 1024, 128 << 10},   // 2 GiB / 16 / 1024 pipes = 128 KiB
+      {1 << 20, 1 * GiB, 1024, 64 << 10},    // 64 KiB: the default, never below
       {1 << 20, 1 * GiB, 2048, 64 << 10},
-      {65536, 24 * GiB, 1, 64 << 10},       // a system that allows no more than the default
-      {700000, 24 * GiB, 8, 512 << 10},     // not a power of two: the one below
-      {1 << 20, 0, 8, 64 << 10},            // memory unknown
-      {1 << 20, 24 * GiB, 0, 1 << 20},
+      {65536, 24 * GiB, 1, 64 << 10},        // a system that allows no more than the default
+      {200000, 24 * GiB, 8, 128 << 10},      // not a power of two: the one below
+      {1 << 20, 0, 8, 64 << 10},             // memory unknown
+      {1 << 20, 24 * GiB, 0, 256 << 10},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(std::to_string(r.maxPipe) + " " + std::to_string(r.mem) + " " + std::to_string(r.pipes));
