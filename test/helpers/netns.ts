@@ -30,13 +30,66 @@ export interface Host {
   ip: string;
 }
 
-export class Lan {
-  readonly prefix: string;
-  readonly hosts = new Map<string, Host>();
+/**
+ * What every namespace topology shares: the namespaces it made and the processes it started
+ * in them. Subclasses name their hosts (ns()); close() kills the children by pid and deletes
+ * the namespaces (which removes their veths and firewall rules).
+ */
+export abstract class Namespaces<H extends string = string> {
   private children: ChildProcess[] = [];
   private made: string[] = [];
 
+  /** The namespace of host h. */
+  abstract ns(h: H): string;
+
+  /** Runs a command inside host h; resolves with stdout; bounded by timeoutMs. */
+  async exec(h: H, cmd: string[], timeoutMs = 10000): Promise<string> {
+    const r = await run('ip', ['netns', 'exec', this.ns(h), ...cmd], { timeout: timeoutMs, maxBuffer: 1 << 24 });
+    return r.stdout;
+  }
+
+  /** Starts a command inside host h (stdin, stdout, stderr piped; `ip netns exec` execs it, so
+      the child's pid is the command's); killed (by pid) on close(). */
+  spawn(h: H, cmd: string[]): ChildProcess {
+    const c = spawn('ip', ['netns', 'exec', this.ns(h), ...cmd], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.children.push(c);
+    return c;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.children.reverse()) {
+      if (c.exitCode === null && c.signalCode === null && c.pid) {
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    this.children = [];
+    for (const ns of this.made.reverse()) {
+      try {
+        await ip('netns', 'del', ns);
+      } catch {
+        // already gone
+      }
+    }
+    this.made = [];
+  }
+
+  /** Creates namespace ns, deleted again by close(). */
+  protected async addNs(ns: string): Promise<void> {
+    await ip('netns', 'add', ns);
+    this.made.push(ns);
+  }
+}
+
+export class Lan extends Namespaces {
+  readonly prefix: string;
+  readonly hosts = new Map<string, Host>();
+
   private constructor(prefix: string) {
+    super();
     this.prefix = prefix;
   }
 
@@ -85,18 +138,7 @@ export class Lan {
     return h.ns;
   }
 
-  /** Runs a command inside host `name`; resolves with stdout; bounded by timeoutMs. */
-  async exec(name: string, cmd: string[], timeoutMs = 10000): Promise<string> {
-    const r = await run('ip', ['netns', 'exec', this.ns(name), ...cmd], { timeout: timeoutMs, maxBuffer: 1 << 24 });
-    return r.stdout;
-  }
 
-  /** Starts a command inside host `name` (stdin, stdout, stderr piped); killed (by pid) on close(). */
-  spawn(name: string, cmd: string[]): ChildProcess {
-    const c = spawn('ip', ['netns', 'exec', this.ns(name), ...cmd], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.children.push(c);
-    return c;
-  }
 
   /** Makes host `name` a DSR backend: VIP on loopback, no ARP for it (arp_ignore/arp_announce). */
   async dsrBackend(name: string, vip: string): Promise<void> {
@@ -108,35 +150,11 @@ export class Lan {
     }
   }
 
-  async close(): Promise<void> {
-    for (const c of this.children.reverse()) {
-      if (c.exitCode === null && c.signalCode === null && c.pid) {
-        try {
-          process.kill(c.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
-    this.children = [];
-    for (const ns of this.made.reverse()) {
-      try {
-        await ip('netns', 'del', ns);
-      } catch {
-        // already gone
-      }
-    }
-    this.made = [];
-  }
 
   private nsName(name: string): string {
     return `${this.prefix}-${name}`;
   }
 
-  private async addNs(ns: string): Promise<void> {
-    await ip('netns', 'add', ns);
-    this.made.push(ns);
-  }
 }
 
 async function ip(...args: string[]): Promise<void> {

@@ -10,9 +10,11 @@
 // route table) for IPv4 and IPv6. Namespaces are unique per run (prefix + pid + counter): the
 // addresses above live only inside them. close() kills what was spawned (by pid) and deletes
 // the namespaces (which removes their veths and iptables rules).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
+
+import { Namespaces } from './netns.js';
 
 const run = promisify(execFile);
 
@@ -33,20 +35,19 @@ export type Host = 'client' | 'pen' | 'backend';
 
 let counter = 0;
 
-export class RoutedNet {
-  private children: ChildProcess[] = [];
-  private made: string[] = [];
+export class RoutedNet extends Namespaces<Host> {
   private readonly prefix = `tp${process.pid % 100000}${counter++}`;
 
-  private constructor() {}
+  private constructor() {
+    super();
+  }
 
   /** Makes the three namespaces, their links, addresses and routes. Throws (after cleaning up) when a command fails. */
   static async create(): Promise<RoutedNet> {
     const n = new RoutedNet();
     try {
       for (const h of ['client', 'pen', 'backend'] as const) {
-        await ip('netns', 'add', n.ns(h));
-        n.made.push(n.ns(h));
+        await n.addNs(n.ns(h));
         await ip('-n', n.ns(h), 'link', 'set', 'lo', 'up');
       }
       const link = async (host: Host, dev: string, a4: string, a6: string, penDev: string, p4: string, p6: string) => {
@@ -88,40 +89,6 @@ export class RoutedNet {
       await ip('-n', this.ns('pen'), v, 'rule', 'add', 'fwmark', '1', 'lookup', '100');
       await ip('-n', this.ns('pen'), v, 'route', 'add', 'local', v === '-4' ? '0.0.0.0/0' : '::/0', 'dev', 'lo', 'table', '100');
     }
-  }
-
-  /** Runs a command inside host h; resolves with stdout; bounded by timeoutMs. */
-  async exec(h: Host, cmd: string[], timeoutMs = 10000): Promise<string> {
-    const r = await run('ip', ['netns', 'exec', this.ns(h), ...cmd], { timeout: timeoutMs, maxBuffer: 1 << 24 });
-    return r.stdout;
-  }
-
-  /** Starts a command inside host h (`ip netns exec` execs it: the child's pid is the command's); killed by pid on close(). */
-  spawn(h: Host, cmd: string[]): ChildProcess {
-    const c = spawn('ip', ['netns', 'exec', this.ns(h), ...cmd], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.children.push(c);
-    return c;
-  }
-
-  async close(): Promise<void> {
-    for (const c of this.children.reverse()) {
-      if (c.exitCode === null && c.signalCode === null && c.pid) {
-        try {
-          process.kill(c.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    }
-    this.children = [];
-    for (const ns of this.made.reverse()) {
-      try {
-        await ip('netns', 'del', ns);
-      } catch {
-        // already gone
-      }
-    }
-    this.made = [];
   }
 }
 

@@ -109,7 +109,8 @@ test('idlers 2: kept open, counted, replaced when the backend closes one, handed
 
 test('idlers: a backend that closes every connection at once is not hammered (one attempt a second)', () => scoped(async (s) => {
   const b = await numbered(s, ip(12), true);
-  const pen = s.pen(await penWithControl(ip(11), ['-b', '0', '-O', 'idlers 2'], [b.spec]));
+  // One worker: the back-off is each worker's own (tcp/idlers.h), so N workers try N a second.
+  const pen = s.pen(await penWithControl(ip(11), ['-b', '0', '-O', 'workers 1', '-O', 'idlers 2'], [b.spec]));
   await waitFor(() => b.accepted >= 2, 5000, 'the first idlers');
   const start = b.accepted;
   await sleep(3000);
