@@ -109,9 +109,9 @@ const OPTIONS: Readonly<Record<string, OptionDef>> = {
   Q: obsolete(false, '-Q: kqueue is already the default where available'),
   S: obsolete(true, '-S: the server table grows dynamically since 0.28.1'),
 
-  N: flag(() => {
-    throw new PenError('PEN_ERR_UNSUPPORTED',
-      { detail: '-N is not implemented (hash without saving the server)' });
+  N: flag((st) => {
+    st.settings.hash = true;
+    st.settings.forgetServers = true;
   }),
   i: flag(() => {
     throw new PenError('PEN_ERR_UNSUPPORTED',

@@ -45,9 +45,10 @@ export const SettingsSchema = z.object({
   abuse: ServerSchema.nullable(),
 
   // Selection flags, Pen's model: precedence prio > weight > hash > roundrobin;
-  // client tracking is on whenever roundrobin is off.
+  // client tracking is on whenever roundrobin and forgetServers are off.
   roundrobin: z.boolean(),
   hash: z.boolean(),
+  forgetServers: z.boolean(), // -N: a returning client is not sent to its last server (hash alone decides)
   stubborn: z.boolean(),
   weight: z.boolean(),
   prio: z.boolean(),
@@ -128,6 +129,7 @@ export const DEFAULTS: Settings = Object.freeze({
   abuse: null,
   roundrobin: false,
   hash: false,
+  forgetServers: false,
   stubborn: false,
   weight: false,
   prio: false,

@@ -43,7 +43,8 @@ export function usageText(): string {
   -m N            accept up to N connections per wake-up [${d.multiAccept}]; minimum 1
   -o command      same as -O
   -n              obsolete: sockets are always non-blocking
-  -N              hash without saving the server (not implemented)
+  -N              hash without saving the server: as -h, and a returning client
+                  is not sent to its last server
   -p file         write the process id to file (written before -u)
   -q N            listen queue length [${d.listenQueue}]; minimum 50
   -r              roundrobin: do not send returning clients to their last server

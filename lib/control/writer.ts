@@ -68,6 +68,7 @@ export function serverSpec(v: Server): string {
 function restartCommand(s: Readonly<Settings>, file: string): string {
   const parts = ['pen'];
   if (s.udp) parts.push('-U');
+  if (s.forgetServers) parts.push('-N');
   if (s.foreground) parts.push('-f');
   if (s.exitEnabled) parts.push('-X');
   if (s.clientsMax !== DEFAULTS.clientsMax) parts.push('-c', String(s.clientsMax));

@@ -80,7 +80,7 @@ export async function toSnapshot(s: Settings, resolve: HostResolver = resolveAll
     emergency: s.emergency ? await server(s.emergency, 'emergency', resolve) : null,
     abuse: s.abuse ? await server(s.abuse, 'abuse', resolve) : null,
     algorithm: algorithmOf(s),
-    track: !s.roundrobin,
+    track: !s.roundrobin && !s.forgetServers,
     hashPort: s.roundrobin && s.hash,
     stubborn: s.stubborn,
     trackingSec: s.tracking,

@@ -6,6 +6,7 @@ import path, { join } from 'node:path';
 import { parseArgv, type ParsedArgv } from '../../lib/config/argv.js';
 import { DEFAULTS, SettingsSchema, type Settings } from '../../lib/config/settings.js';
 import { formatError } from '../../lib/errors.js';
+import { toSnapshot } from '../../lib/engine/to-snapshot.js';
 
 const servicesFile = join(mkdtempSync(join(tmpdir(), 'pen-services-')), 'services');
 writeFileSync(servicesFile, 'http 80/tcp www\nsmtp 25/tcp mail\n');
@@ -333,8 +334,19 @@ test('-C and -F set the control socket and the config file; -F alone needs no LI
   fails(['-C', '[::1', '80', 'a'], 'PEN_ERR_LISTEN_SPEC', /listen address/);
 });
 
-test('-N and -i are refused with exit 2', () => {
-  fails(['-N', '80', 'a'], 'PEN_ERR_UNSUPPORTED', '-N is not implemented (hash without saving the server)');
+test('-N hashes without saving the server; -i is refused with exit 2', async () => {
+  const snapshotOf = async (argv: string[]) => {
+    const r = parseArgv(argv);
+    assert.ok(r.action === 'run');
+    return { settings: r.settings, snap: await toSnapshot(r.settings) };
+  };
+  const n = await snapshotOf(['-N', '80', '127.0.0.1']);
+  assert.equal(n.settings.hash, true);
+  assert.equal(n.settings.forgetServers, true);
+  assert.equal(n.snap.algorithm, 'hash');
+  assert.equal(n.snap.track, false, 'the client table is not consulted');
+  assert.equal(n.snap.hashPort, false, 'the hash is of the address alone (unlike -h -r)');
+  assert.equal((await snapshotOf(['-h', '80', '127.0.0.1'])).snap.track, true, '-h alone remembers');
   fails(['-i', 'pen', '80', 'a'], 'PEN_ERR_UNSUPPORTED', '-i (Windows service) is not supported on this platform');
 });
 
