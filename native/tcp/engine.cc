@@ -43,12 +43,15 @@ size_t Engine::pipeCap(const balance::Pool& pool, int count) {
 
 /* Each splice pipe's capacity, for `pipes` pipes over all workers: see tcp::pipeBytesFor. */
 size_t Engine::pipeBytes(size_t pipes) {
-  size_t maxPipe = tcp::kDefaultPipeBytes;
-  if (FILE* f = fopen("/proc/sys/fs/pipe-max-size", "re")) {
-    unsigned long v = 0;
-    if (fscanf(f, "%lu", &v) == 1) maxPipe = size_t(v);
-    fclose(f);
-  }
+  static const size_t maxPipe = [] {  // read once per process, not once per worker
+    size_t v = tcp::kDefaultPipeBytes;
+    if (FILE* f = fopen("/proc/sys/fs/pipe-max-size", "re")) {
+      unsigned long n = 0;
+      if (fscanf(f, "%lu", &n) == 1) v = size_t(n);
+      fclose(f);
+    }
+    return v;
+  }();
   long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
   uint64_t mem = pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize) : 0;
   return tcp::pipeBytesFor(maxPipe, mem, pipes);
