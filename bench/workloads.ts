@@ -98,7 +98,7 @@ interface WrkLoad {
   cpu: number | null;
 }
 
-async function runWrk(cfg: BenchConfig, load: WrkLoad, port: number, durationS: number, close: boolean): Promise<WrkResult> {
+export async function runWrk(cfg: BenchConfig, load: WrkLoad, port: number, durationS: number, close: boolean): Promise<WrkResult> {
   const d = Math.max(1, Math.round(durationS));
   const child = start({
     name: 'wrk',

@@ -181,8 +181,9 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
 
   Napi::Value JsSetWorkers(const Napi::CallbackInfo& info) {
     int n = int(numberArg(info, 0, "setWorkers", "workers", 1, kMaxWorkers));
+    std::string poller = info.Length() > 1 && !info[1].IsUndefined() ? stringArg(info, 1, "setWorkers", "poller") : "";
     try {
-      live(info.Env()).setWorkers(n);
+      live(info.Env()).setWorkers(n, poller);
     } catch (const PlaneError& e) {
       throw planeError(info.Env(), e);
     }
@@ -286,6 +287,8 @@ class JsEngine : public Napi::ObjectWrap<JsEngine> {
     Napi::Array byWorker = Napi::Array::New(env, s.acceptedByWorker.size());
     for (size_t i = 0; i < s.acceptedByWorker.size(); i++) byWorker.Set(uint32_t(i), double(s.acceptedByWorker[i]));
     o.Set("acceptedByWorker", byWorker);
+    o.Set("ioBatched", s.ioBatched);
+    o.Set("ioPlainWhy", s.ioPlainWhy);
     o.Set("fdLimit", double(s.fdLimit));
     o.Set("fdBudget", double(s.fdBudget));
     o.Set("fdsInUse", double(s.fdsInUse));

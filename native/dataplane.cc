@@ -35,10 +35,10 @@ DataPlane::DataPlane(const PlaneOptions& opts, events::Queue& events)
 }
 
 /* The reserve: the control plane (control connections, log and config files, syslog, Node's
-   own descriptors) and each worker's listener and wake-up pipe. */
+   own descriptors) and each worker's poller, listener, wake-up pipe and batch ring. */
 void DataPlane::setFdBudget(int workers) {
   if (fdLimit_ <= 0) return;
-  int64_t reserve = std::min(kFdReserve, fdLimit_ / 4) + 4 * int64_t(workers);
+  int64_t reserve = std::min(kFdReserve, fdLimit_ / 4) + 5 * int64_t(workers);
   pool_.fdBudget.store(fdLimit_ > reserve + 2 ? fdLimit_ - reserve : 2);
 }
 
@@ -53,7 +53,9 @@ void DataPlane::startWorkers(int n) {
       throw PlaneError("PEN_ERR_POLLER", "event backend '" + poller_ + "' is not available on this system");
     }
     if (udp_) workers_.push_back(std::make_unique<udp::Balancer>(pool_, i, n, std::move(poller), events_));
-    else workers_.push_back(std::make_unique<Engine>(pool_, i, n, std::move(poller), events_));
+    // The default event backend batches socket I/O where it can; a named one (-O epoll) is
+    // plain, one system call per read and per write.
+    else workers_.push_back(std::make_unique<Engine>(pool_, i, n, std::move(poller), events_, poller_ == "default"));
     Worker* w = workers_.back().get();
     pool_.onSlotFreed([w] { w->wake(); });
   }
@@ -66,11 +68,14 @@ void DataPlane::startWorkers(int n) {
   }
 }
 
-void DataPlane::setWorkers(int n) {
-  if (n == workers()) return;
+void DataPlane::setWorkers(int n, const std::string& poller) {
+  if (n == workers() && (poller.empty() || poller == poller_)) return;
   if (listened_) throw PlaneError("PEN_ERR_WORKERS", "the number of workers is set at start-up; restart pen to change it");
+  if (!poller.empty() && !loop::makePoller(poller))
+    throw PlaneError("PEN_ERR_POLLER", "event backend '" + poller + "' is not available on this system");
   stop();
   workers_.clear();
+  if (!poller.empty()) poller_ = poller;
   startWorkers(n);
 }
 
@@ -228,7 +233,11 @@ bool DataPlane::closeConnection(uint32_t id) {
 Stats DataPlane::stats() {
   Stats s;
   pool_.fillStats(s);
-  for (auto& w : workers_) s.acceptedByWorker.push_back(w->accepted());
+  for (auto& w : workers_) {
+    s.acceptedByWorker.push_back(w->accepted());
+    if (w->ioBatched()) s.ioBatched++;
+    else if (s.ioPlainWhy.empty()) s.ioPlainWhy = w->ioPlainWhy();
+  }
   s.fdLimit = fdLimit_;
   s.fdBudget = pool_.fdBudget.load();
   s.fdsInUse = pool_.fds.load();

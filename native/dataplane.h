@@ -58,10 +58,12 @@ class DataPlane {
 
   /* Closes every connection/flow and listener, joins the workers. Idempotent. */
   void stop();
-  /* Replaces the workers by n new ones (`workers N` in -O or the -F file, read after the
-     plane was made). Only before the first listen(): throws PlaneError PEN_ERR_WORKERS
-     after it. The pool, and with it every server and client state, stays. */
-  void setWorkers(int n);
+  /* Replaces the workers by n new ones on the event backend poller (empty: the current one)
+     (`workers N`, `epoll`, `poll` in -O or the -F file, read after the plane was made). Only
+     before the first listen(): throws PlaneError PEN_ERR_WORKERS after it, PEN_ERR_POLLER
+     when the backend is not available. The pool, and with it every server and client state,
+     stays. */
+  void setWorkers(int n, const std::string& poller = "");
   /* Opens snap's TLS contexts and GeoIP database and publishes it; every worker takes it at
      its next turn. Throws PlaneError PEN_ERR_TLS / PEN_ERR_GEOIP (nothing changes then);
      warnings go to the event log. */

@@ -19,6 +19,8 @@ struct Stats {
   std::vector<balance::ServerRuntime> servers;  // regular, then emergency, abuse
   std::vector<double> blacklistedUntilWallMs;   // same indexing; 0 = not blacklisted
   std::vector<uint64_t> acceptedByWorker;       // clients (UDP: flows) each worker took on
+  int ioBatched = 0;                            // TCP workers batching socket I/O (Worker::ioBatched)
+  std::string ioPlainWhy;                       // why a TCP worker does not (empty: all do, or UDP)
   int64_t fdLimit = 0;                          // RLIMIT_NOFILE (soft, raised to the hard limit)
   int64_t fdBudget = 0;                         // what the workers may hold of it
   int64_t fdsInUse = 0;                         // what they hold now

@@ -14,7 +14,7 @@
 namespace pen {
 
 /* Must equal ABI_VERSION in lib/engine/native.ts. */
-constexpr int kAbiVersion = 8;
+constexpr int kAbiVersion = 9;
 
 struct ServerConf {
   net::Addr addr;        // family AF_UNSPEC for a never-configured placeholder

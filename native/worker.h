@@ -67,6 +67,10 @@ class Worker {
   int index() const { return index_; }
   /* Clients (UDP: flows) this worker took on; any thread. */
   uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
+  /* How this worker reads and writes sockets (fixed once made; any thread): batched with
+     loop::IoBatch, and else why not (empty when the question does not arise, as for UDP). */
+  virtual bool ioBatched() const { return false; }
+  virtual std::string ioPlainWhy() const { return {}; }
 
  protected:
   /* pool: the shared balancing state; index/count: this worker's place among count workers;

@@ -32,6 +32,8 @@ export class Engine {
   readonly geoip: boolean;
   /** Data-plane threads running now. */
   workers = 1;
+  /** The event backend they run on. */
+  private poller: Settings['eventBackend'];
   /** The last applied name and endpoint of each server slot ('0', ..., 'emergency', 'abuse'). */
   private names = new Map<string, { host: string; ep: SnapshotEndpoint }>();
   /** How a server's host becomes an endpoint (a DNS lookup for names); replaceable for tests. */
@@ -45,6 +47,7 @@ export class Engine {
     const addon = loadAddon();
     this.geoip = addon.maxminddb !== null;
     this.native = new addon.Engine({ poller, udp });
+    this.poller = poller;
     this.native.onEvents((batch) => this.onEvents(batch));
   }
 
@@ -53,7 +56,8 @@ export class Engine {
    * server's name is resolved when the server is new or its host changed (or with
    * resolveNames); other servers keep the address they had, so a weight change neither waits
    * for DNS nor fails because some other name stopped resolving. Before the first listen(),
-   * also sets the number of workers (`workers`, start-up only).
+   * also sets the number of workers (`workers`) and the event backend (`epoll`, `poll`,
+   * `kqueue`), both start-up only.
    */
   async apply(settings: Settings, opts: ApplyOptions = {}): Promise<void> {
     const fresh = new Map<string, { host: string; ep: SnapshotEndpoint }>();
@@ -66,16 +70,19 @@ export class Engine {
     const snapshot = await toSnapshot(settings, resolve);
     try {
       const n = workersOf(settings);
-      if (this.listening === null && n !== this.workers) {
-        this.native.setWorkers(n);
+      if (this.listening === null && (n !== this.workers || settings.eventBackend !== this.poller)) {
+        this.native.setWorkers(n, settings.eventBackend);
         this.workers = n;
+        this.poller = settings.eventBackend;
       }
       this.native.configure(snapshot);
     } catch (err) {
       // The TLS contexts and the GeoIP database are opened inside configure(): a bad file is
       // the operator's to fix.
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'PEN_ERR_TLS' || code === 'PEN_ERR_GEOIP') throw new PenError(code, { detail: (err as Error).message });
+      if (code === 'PEN_ERR_TLS' || code === 'PEN_ERR_GEOIP' || code === 'PEN_ERR_POLLER') {
+        throw new PenError(code, { detail: (err as Error).message });
+      }
       throw err;
     }
     this.names = fresh;

@@ -67,6 +67,7 @@ export class FakeEngine implements NativeEngine {
     return {
       accepted: this.accepted, refused: this.refused, acceptedByWorker: [Number(this.accepted)],
       fdLimit: 1024, fdBudget: 892, fdsInUse: 2 * this.connectionTable.length, transparentFailures: 0,
+      ioBatched: 0, ioPlainWhy: '',
       active: this.connectionTable.length,
       pending: this.connectionTable.filter((c) => c.state & 1).length,
       current: this.current,

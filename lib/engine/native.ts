@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 
 /** Must equal kAbiVersion in native/snapshot.h. Bump both when a shape below changes. */
-export const ABI_VERSION = 8;
+export const ABI_VERSION = 9;
 
 /** Address family codes shared with native/net/addr.h. */
 export const FAMILY = { unset: 0, inet: 4, inet6: 6, unix: 1 } as const;
@@ -170,6 +170,10 @@ export interface NativeStats {
   blacklistedUntil: Float64Array;
   /** Clients (UDP: flows) each worker took on, by worker: how the kernel spread them. */
   acceptedByWorker: number[];
+  /** TCP workers that read and write sockets in batches (io_uring: one system call per turn). */
+  ioBatched: number;
+  /** Why a TCP worker does not ('' when every one does, and for UDP). */
+  ioPlainWhy: string;
   /** RLIMIT_NOFILE (the soft limit, raised to the hard one when the engine was made). */
   fdLimit: number;
   /** The descriptors the workers may hold: fdLimit less a reserve for the control plane. */
@@ -236,11 +240,12 @@ export interface NativeEngine {
    */
   close(): void;
   /**
-   * Replaces the data-plane threads by `workers` new ones (1..maxWorkers). Only before the
-   * first listen(): afterwards it throws an Error with code PEN_ERR_WORKERS. Server and client
-   * state (blacklists, tracking) stays.
+   * Replaces the data-plane threads by `workers` new ones (1..maxWorkers), on the event
+   * backend `poller` when given (pollers()). Only before the first listen(): afterwards it
+   * throws an Error with code PEN_ERR_WORKERS; PEN_ERR_POLLER when the backend is not
+   * available here. Server and client state (blacklists, tracking) stays.
    */
-  setWorkers(workers: number): void;
+  setWorkers(workers: number, poller?: string): void;
   /**
    * The ISO country code of an IPv4/IPv6 literal (country.iso_code, else
    * registered_country.iso_code) in the database of the last configure(); null when it is

@@ -7,7 +7,10 @@
 // by its address. An "Access log" block follows when a request log is configured or lost anything;
 // the dummy server, idlers and DSR counters appear as on the HTML page (webstats.ts).
 import { formatEndpoint } from '../config/server-spec.js';
-import { descriptorsLine, dummyLine, idlersLine, showsAccessLog, showsTransparent, transparentLine, workersLine, type StatsView } from './webstats.js';
+import {
+  descriptorsLine, dummyLine, idlersLine, showsAccessLog, showsSocketIo, showsTransparent, socketIoLine, transparentLine,
+  workersLine, type StatsView,
+} from './webstats.js';
 
 export function renderTextStats(v: StatsView): string[] {
   const out = [`Time ${v.time}, ${v.servers.length} servers, ${v.current} current`];
@@ -36,6 +39,7 @@ export function renderTextStats(v: StatsView): string[] {
     out.push(`Access log ${a.destination ?? 'none'}: ${a.written} written, ${a.dropped} dropped, ${a.failed} failed`);
   }
   out.push(descriptorsLine(v));
+  if (showsSocketIo(v)) out.push(socketIoLine(v));
   if (showsTransparent(v)) out.push(transparentLine(v));
   return out;
 }

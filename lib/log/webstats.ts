@@ -84,6 +84,8 @@ export interface StatsView {
   dummy: { on: boolean; answers: bigint };
   /** `idlers`: open or connecting now, and wanted. */
   idlers: { current: number; wanted: number };
+  /** TCP: how many of the workers batch their socket reads and writes, and why the others do not. */
+  socketIo: { batched: number; workers: number; plainWhy: string };
 }
 
 /** Reads everything a report shows, at one moment. */
@@ -121,6 +123,7 @@ export function gatherStats(src: StatsSource, now = new Date()): StatsView {
     fds: { limit: st.fdLimit, budget: st.fdBudget, inUse: st.fdsInUse },
     transparent: { on: s.transparent, failures: st.transparentFailures },
     dummy: { on: s.dummy, answers: st.dummyAnswers }, idlers: { current: st.idlers, wanted: s.idlers },
+    socketIo: { batched: st.ioBatched, workers: st.acceptedByWorker.length, plainWhy: st.ioPlainWhy },
   };
 }
 
@@ -149,6 +152,21 @@ export function transparentLine(v: StatsView): string {
 /** "2 workers, clients accepted: 510, 498" (workers N: how the kernel spread the clients). */
 export function workersLine(v: StatsView): string {
   return `${v.acceptedByWorker.length} workers, clients accepted: ${v.acceptedByWorker.join(', ')}`;
+}
+
+/** Whether the socket I/O line applies (TCP workers; UDP has its own batching). */
+export function showsSocketIo(v: StatsView): boolean {
+  return v.socketIo.batched > 0 || v.socketIo.plainWhy !== '';
+}
+
+/**
+ * "Socket I/O: batched with io_uring, 2 of 2 workers" or "Socket I/O: one system call per
+ * read and per write (event backend epoll chosen)".
+ */
+export function socketIoLine(v: StatsView): string {
+  const { batched, workers, plainWhy } = v.socketIo;
+  if (batched === workers) return `Socket I/O: batched with io_uring, ${batched} of ${workers} workers`;
+  return `Socket I/O: one system call per read and per write on ${workers - batched} of ${workers} workers (${plainWhy})`;
 }
 
 /** "Dummy server on, 12 answers" (`dummy`). */
@@ -205,6 +223,7 @@ export function renderWebStats(v: StatsView): string {
   }
   // pen's own lines, after Pen's page: what the descriptor budget allows and holds; transparent.
   out += `${descriptorsLine(v)}<p>\n`;
+  if (showsSocketIo(v)) out += `${escapeHtml(socketIoLine(v))}<p>\n`;
   if (showsTransparent(v)) out += `${escapeHtml(transparentLine(v))}<p>\n`;
   return out + '</body>\n</html>\n';
 }

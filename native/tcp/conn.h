@@ -26,6 +26,17 @@ enum : uint8_t { kIdler = 1, kIdlerRetired = 2 };
 /* Pen's connection state bits (penctl `connection N`). */
 enum : uint8_t { kConnecting = 1, kConnected = 2, kClosedUp = 4, kClosedDown = 8 };
 
+/* A read from a direction's src, and the send of what came to its dst, that the worker made
+   ahead of the event's turn, together with those of other connections (Engine::readAhead,
+   loop::IoBatch). pump() takes it as its first read. */
+struct Ahead {
+  char* buf = nullptr;  // the bytes read (the worker's, valid for the turn)
+  uint32_t cap = 0;     // the most the read asked for
+  int32_t got = 0;      // recv's result: bytes, 0 at EOF, -errno
+  int32_t sent = 0;     // send's result for buf[0, got): bytes or -errno (got > 0 only)
+  bool last = false;    // got drained src up to its FIN (as pump's `last`)
+};
+
 /* One direction of the relay: bytes read from src waiting to be written to dst live either
    in buf[off, len) (copy path) or in the pipe (splice path), never both. */
 struct Dir {
@@ -39,6 +50,7 @@ struct Dir {
   bool finFollows = false;  // set by relay(): at eof, shutdown(dst) follows the last bytes at
                             // once, so they may wait for it (MSG_MORE) and share its segment
   uint64_t bytes = 0;  // bytes read from src
+  const Ahead* ahead = nullptr;  // set for one turn when the read was made ahead (pump takes it)
 
   uint32_t pending() const { return (len - off) + inPipe; }
   bool spliced() const { return pipe[0] >= 0; }
@@ -93,6 +105,8 @@ struct RelayEnv {
    without kError). Then a short read drains src for good: d.eof is set without reading the
    EOF. Bytes sent once d.eof is set go with MSG_MORE when d.finFollows, so that the FIN
    relay() sends next rides on the same segment (tcp_send_fin joins an unsent tail).
+   When d.ahead is set, its read and send stand for the first recv() and send() (and it is
+   cleared).
    On return: d.eof is set when src sent EOF; d.pending() > 0 means dst is full.
    Returns kError (with err = errno) on a hard socket error on either side. */
 Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished = false);

@@ -51,14 +51,21 @@ bool keep(Dir& d, const char* chunk, size_t from, size_t n) {
   return true;
 }
 
-/* Accounting shared by every chunk read on the copy path. */
-void took(Dir& d, RelayEnv& env, size_t n) {
+/* Accounting shared by every chunk read on the copy path (buf: where it was read). */
+void took(Dir& d, RelayEnv& env, const char* buf, size_t n) {
   d.bytes += uint64_t(n);
   if (d.tap) {
     d.tap = false;
-    log::capture(env.line, env.scratch, n);
+    log::capture(env.line, buf, n);
   }
-  if (env.dump) log::dump(env.scratch, n, env.dump == 2);
+  if (env.dump) log::dump(buf, n, env.dump == 2);
+}
+
+/* A system call's result from an IoBatch result (bytes or -errno), with errno set. */
+ssize_t result(int32_t r) {
+  if (r >= 0) return r;
+  errno = -r;
+  return -1;
 }
 }  // namespace
 
@@ -75,7 +82,7 @@ Offer offer(Dir& d, int src, int dst, RelayEnv& env, int& err) {
     err = errno;
     return Offer::kSrcError;
   }
-  took(d, env, size_t(n));
+  took(d, env, env.scratch, size_t(n));
   ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags);
   int e = s < 0 ? errno : 0;
   if (s < n && !keep(d, env.scratch, size_t(s < 0 ? 0 : s), size_t(n))) {
@@ -103,7 +110,11 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
       if (d.pending() || !more) return Io::kOk;
       continue;
     }
-    ssize_t n = recv(src, env.scratch, env.scratchSize, 0);
+    const Ahead* a = d.ahead;  // the first read and send, made ahead (Engine::readAhead)
+    d.ahead = nullptr;
+    const char* buf = a ? a->buf : env.scratch;
+    uint32_t cap = a ? a->cap : env.scratchSize;
+    ssize_t n = a ? result(a->got) : recv(src, env.scratch, env.scratchSize, 0);
     if (n == 0) {
       d.eof = true;
       return Io::kOk;
@@ -113,10 +124,10 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
       err = errno;
       return Io::kError;
     }
-    took(d, env, size_t(n));
-    bool last = srcFinished && uint32_t(n) < env.scratchSize;  // src is drained up to its FIN
+    took(d, env, buf, size_t(n));
+    bool last = a ? a->last : srcFinished && uint32_t(n) < cap;  // src is drained up to its FIN
     if (last) d.eof = true;
-    ssize_t s = send(dst, env.scratch, size_t(n), kSendFlags | (last && d.finFollows ? MSG_MORE : 0));
+    ssize_t s = a ? result(a->sent) : send(dst, buf, size_t(n), kSendFlags | (last && d.finFollows ? MSG_MORE : 0));
     if (s < 0) {
       if (!again(errno)) {
         err = errno;
@@ -125,7 +136,7 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
       s = 0;
     }
     if (s < n) {
-      if (!keep(d, env.scratch, size_t(s), size_t(n))) {
+      if (!keep(d, buf, size_t(s), size_t(n))) {
         err = ENOMEM;
         return Io::kError;
       }
@@ -133,12 +144,13 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
     }
     if (last) return Io::kOk;
     if (uint32_t(n) >= kBulkRead && !env.dump) env.pipes->acquire(d.pipe);
-    if (uint32_t(n) < env.scratchSize) return Io::kOk;
+    if (uint32_t(n) < cap) return Io::kOk;
   }
   return Io::kOk;
 }
 
 void releaseDir(Dir& d, PipePool& pipes, int64_t nowMs) {
+  d.ahead = nullptr;
   free(d.buf);
   d.buf = nullptr;
   d.off = d.len = 0;

@@ -25,10 +25,13 @@ constexpr int kAcceptPauseMs = 100;
 constexpr uint32_t kScratch = 65536;
 }  // namespace
 
-Engine::Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events)
+Engine::Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events,
+               bool batchIo)
     : Worker(pool, index, count, std::move(poller), events),
       pipes_(pipeCap(pool, count), pipeBytes(pipeCap(pool, count) * size_t(count)), pool.fds) {
   scratch_.resize(kScratch);
+  if (batchIo) startReadAhead();  // tcp/read_ahead.cc
+  else ioPlainWhy_ = std::string("event backend ") + poller_->name() + " chosen";
   env_ = tcp::RelayEnv{scratch_.data(), kScratch, &pipes_};
 }
 
@@ -58,6 +61,8 @@ size_t Engine::pipeBytes(size_t pipes) {
 }
 
 int Engine::turn(const loop::Event* evs, int n) {
+  inTurn_ = batch_ != nullptr;
+  if (batch_) readAhead(evs, n);  // tcp/read_ahead.cc
   // Backend-side events go last: a client that has already closed is then seen before the
   // backend's EOF, so the FIN reaches a socket its owner has let go of instead of waking
   // the client up just to read it (the common end of a request/response exchange).
@@ -79,12 +84,17 @@ int Engine::turn(const loop::Event* evs, int n) {
       }
     }
   }
+  if (!aheads_.empty()) settleAheads();
   due_.clear();
   timers_.due(nowMs_, due_);
   for (uint64_t k : due_) onTimer(k);
   retryWaiting();
   if (snap_->idlers > 0 || !idlers_.empty()) keepIdlers();  // tcp/idlers_conn.cc
   armListener();
+  if (inTurn_) {
+    flushCloses();
+    inTurn_ = false;
+  }
   int trimIn = pipes_.trim(nowMs_);
   return events::sooner(timers_.nextTimeout(util::monotonicMs()), trimIn);
 }
@@ -136,6 +146,7 @@ void Engine::armListener() {
 }
 
 void Engine::acceptBatch() {
+  flushCloses();  // the descriptors of this turn's closes first, for the clients taken on now
   for (int i = 0; i < snap_->multiAccept; i++) {
     if (!pool_.mayAccept(snap_->connMax, snap_->pendingMax) || !pool_.reserveConn(snap_->connMax)) return;
     net::Addr peer;

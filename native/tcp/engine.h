@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "loop/io_batch.h"
 #include "loop/timers.h"
 #include "tcp/conn.h"
 #include "tcp/idlers.h"
@@ -18,11 +19,15 @@ namespace pen {
 
 class Engine final : public Worker {
  public:
-  /* As Worker's constructor. */
-  Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events);
+  /* As Worker's constructor. batchIo: read and forward small chunks of many connections with
+     one system call per turn where the system allows it (tcp/read_ahead.cc). */
+  Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::Poller> poller, events::Queue& events,
+         bool batchIo);
   ~Engine() override;
 
   void listConnections(std::vector<ConnInfo>& out) override;
+  bool ioBatched() const override { return batch_ != nullptr; }
+  std::string ioPlainWhy() const override { return ioPlainWhy_; }
 
  private:
   // ---- engine.cc: the Worker hooks, the listener, timers ----
@@ -65,6 +70,14 @@ class Engine final : public Worker {
   void closeConn(tcp::Conn& c, const char* why);
   tcp::Conn* allocConn();
   uint64_t token(const tcp::Conn& c, int side) const;
+
+  // ---- tcp/read_ahead.cc: the first read and send of many events with one system call each ----
+  void startReadAhead();
+  void closeFd(int fd);
+  void flushCloses();
+  void readAhead(const loop::Event* evs, int n);
+  bool canReadAhead(const tcp::Conn& c, int side, uint32_t events) const;
+  void settleAheads();
 
   // ---- tcp/client_conn.cc: connections with a ClientIo (TLS, -H) ----
   bool startClientIo(tcp::Conn& c);
@@ -110,6 +123,21 @@ class Engine final : public Worker {
   std::vector<Idler> idlers_;         // this worker's idlers
   uint64_t idlersVersion_ = 0;        // viewVersion_ when keepIdlers() last checked them
   int64_t idlerWakeMs_ = 0;           // the kTimerIdlers timer set last
+  // read ahead (tcp/read_ahead.cc)
+  struct AheadOf {
+    uint32_t id, gen;  // the connection
+    bool up;           // the direction: client -> server
+    bool finished;     // the poller saw src's FIN (pump's srcFinished)
+  };
+  std::unique_ptr<loop::IoBatch> batch_;    // null: plain recv()/send()
+  std::string ioPlainWhy_;                  // why batch_ is null
+  std::vector<tcp::Ahead> aheads_;          // this turn's, by batch order
+  std::vector<AheadOf> aheadOf_;
+  std::vector<uint32_t> aheadSent_;         // the aheads_ whose read brought bytes to send
+  std::vector<int32_t> batchRes_;
+  std::vector<char> aheadBuf_;              // kAheadMax chunks of kAheadBytes
+  bool inTurn_ = false;                     // inside turn(): closes wait for flushCloses()
+  std::vector<int> closing_;                // sockets closed in this turn, not yet close()d
 };
 
 }  // namespace pen

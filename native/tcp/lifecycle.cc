@@ -180,6 +180,7 @@ void Engine::waitForDescriptor(Conn& c, int err) {
 }
 
 void Engine::retryWaiting() {
+  if (!fdWaiters_.empty() && fdFreed_ && !closing_.empty()) flushCloses();  // free them for real first
   while (!fdWaiters_.empty() && fdFreed_) {
     uint64_t w = fdWaiters_.front();
     fdWaiters_.pop_front();
@@ -380,7 +381,7 @@ void Engine::closeConn(Conn& c, const char* why) {
     int fd = side ? c.ufd : c.cfd;
     if (fd < 0) continue;
     if (side ? c.umask : c.cmask) poller_->forget(fd);
-    close(fd);
+    closeFd(fd);
     pool_.fds.fetch_sub(1, std::memory_order_relaxed);
   }
   c.cfd = c.ufd = -1;

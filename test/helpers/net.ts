@@ -22,7 +22,7 @@
 //   131 cli/first-contact   132 workers/udp       133 workers/control-under-load
 //   134 workers/shared-pool
 //   141 soak/soak
-//   151 relay/dummy          152 relay/idlers
+//   151 relay/dummy          152 relay/idlers         153 relay/event-backend
 //   241 cli/config-errors   242 http/upgrade      243 log/escapes        244 tls/tickets
 // The client addresses 127.0.0.x are used as *sources* only (hash test), never bound to listen.
 import fs from 'node:fs';

@@ -188,6 +188,19 @@ test('the transparent line: shown while it is on or has failed, in the page and 
   assert.equal(renderTextStats(gatherStats(src, NOW)).at(-1), line.replace(': on,', ': off,'), 'off, but it failed while on');
 });
 
+test('the socket I/O line: batched or not, and why not, after the descriptors; none for UDP', () => {
+  const src = source();
+  const stats = src.engine.stats.bind(src.engine);
+  assert.doesNotMatch(renderWebStats(gatherStats(src, NOW)), /Socket I\/O/, 'UDP workers: no line');
+  src.engine.stats = () => ({ ...stats(), acceptedByWorker: [5, 7], ioBatched: 2 });
+  const batched = 'Socket I/O: batched with io_uring, 2 of 2 workers';
+  assert.ok(renderWebStats(gatherStats(src, NOW)).endsWith(`control plane)<p>\n${batched}<p>\n</body>\n</html>\n`));
+  assert.equal(renderTextStats(gatherStats(src, NOW)).at(-1), batched);
+  src.engine.stats = () => ({ ...stats(), ioBatched: 0, ioPlainWhy: 'event backend epoll chosen' });
+  assert.equal(renderTextStats(gatherStats(src, NOW)).at(-1),
+    'Socket I/O: one system call per read and per write on 1 of 1 workers (event backend epoll chosen)');
+});
+
 test('log: shows, sets (keeping HOST:PORT whole), refuses a bad port, no log clears', async () => {
   const ctx = makeContext();
   assert.equal(await run(ctx, 'log'), '', 'nothing configured: no reply');

@@ -50,7 +50,7 @@ export const commands: Command[] = [
     run: (ctx) => `${ctx.settings().control ?? '(null)'}\n`,
   }),
   ...POLLERS.map((name, i) => command({
-    name: [name], help: `${name}: use ${name} for the event loop (start-up only: -O or the -F file)`, args: none,
+    name: [name], help: `${name}: use ${name} for the event loop, one system call per socket read and write (start-up only: -O or the -F file)`, args: none,
     run: async (ctx, _args, call) => {
       if (ctx.settings().eventBackend === name) return;
       if (call.origin === 'socket') {

@@ -1,0 +1,138 @@
+// Read ahead: before a turn's events are handled one by one, the worker reads every socket
+// whose event would start with a plain read (tcp::pump's copy path), then forwards what came,
+// with one system call for all the reads and one for all the sends (loop::IoBatch). pump()
+// then takes each result as its first recv() and send(). Small request/response exchanges
+// cost two system calls per turn instead of two per event. The sockets closed in a turn are
+// closed together at its end (and before it accepts clients), with one more.
+// Thread: the worker's (as engine.h).
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "net/socket.h"
+#include "tcp/engine.h"
+
+namespace pen {
+
+using tcp::Conn;
+
+namespace {
+namespace token = loop::token;
+enum : uint64_t { kSideClient = 0, kSideServer = 1 };  // as engine.cc
+constexpr uint32_t kAheadBytes = 16384;  // per read; a full one makes pump() read on as usual
+constexpr size_t kAheadMax = 128;        // reads ahead per turn (2 MiB of buffers per worker)
+}  // namespace
+
+/* True when onConnEvent(c, side, events) would begin with pump()'s plain recv() from that
+   side: a connected plain relay (no TLS or -H, no dummy, not an idler), read interest on the
+   side and no error, and a direction with nothing pending, not spliced, not at EOF. */
+bool Engine::canReadAhead(const Conn& c, int side, uint32_t events) const {
+  if (!(events & loop::kRead) || (events & loop::kError)) return false;
+  if (c.dummy || c.io || c.idler || c.cfd < 0 || c.ufd < 0) return false;
+  if ((c.state & tcp::kConnecting) || !(c.state & tcp::kConnected)) return false;
+  if ((c.muted & (1u << side)) || !((side ? c.umask : c.cmask) & loop::kRead)) return false;
+  const tcp::Dir& d = side == 0 ? c.up : c.down;
+  return !d.shut && !d.eof && !d.pending() && !d.spliced() && !d.ahead && !env_.dump;
+}
+
+/* Makes the batch (or says in ioPlainWhy_ why there is none). */
+void Engine::startReadAhead() {
+  const char* why = nullptr;
+  batch_ = loop::makeIoBatch(unsigned(kAheadMax), &why);
+  if (!batch_) {
+    ioPlainWhy_ = why ? why : "no batched I/O here";
+    return;
+  }
+  aheadBuf_.resize(kAheadMax * kAheadBytes);
+  aheads_.reserve(kAheadMax);  // never reallocated: Dir::ahead points into it
+}
+
+void Engine::readAhead(const loop::Event* evs, int n) {
+  aheads_.clear();
+  aheadOf_.clear();
+  for (int i = 0; i < n && aheads_.size() < kAheadMax && batch_->room() > 0; i++) {
+    uint64_t t = evs[i].token, kind = token::kind(t);
+    if (kind != kSideClient && kind != kSideServer) continue;
+    uint32_t id = token::slot(t);
+    if (id >= slots_.size()) continue;
+    Conn& c = *slots_[id];
+    int side = int(kind);
+    if (!c.used || c.gen != token::gen(t) || !canReadAhead(c, side, evs[i].events)) continue;
+    tcp::Ahead a;
+    a.buf = aheadBuf_.data() + aheads_.size() * kAheadBytes;
+    a.cap = kAheadBytes;
+    aheads_.push_back(a);
+    aheadOf_.push_back(AheadOf{id, c.gen, side == 0, (evs[i].events & loop::kHup) != 0});
+    (side == 0 ? c.up : c.down).ahead = &aheads_.back();  // claims the direction for this turn
+    batch_->recv(side == 0 ? c.cfd : c.ufd, a.buf, a.cap);
+  }
+  if (aheads_.empty()) return;
+  batchRes_.resize(aheads_.size());
+  batch_->submit(batchRes_.data());
+  // The sends, as pump() would make them right after each read (MSG_MORE as there).
+  std::vector<uint32_t>& sent = aheadSent_;
+  sent.clear();
+  for (size_t k = 0; k < aheads_.size(); k++) {
+    tcp::Ahead& a = aheads_[k];
+    a.got = batchRes_[k];
+    if (a.got <= 0) continue;
+    const AheadOf& of = aheadOf_[k];
+    const Conn& c = *slots_[of.id];
+    const tcp::Dir& other = of.up ? c.down : c.up;
+    a.last = of.finished && uint32_t(a.got) < a.cap;
+    bool finFollows = !other.shut && !fastclosesAt(of.up);
+    batch_->send(of.up ? c.ufd : c.cfd, a.buf, uint32_t(a.got), net::kSendFlags | (a.last && finFollows ? MSG_MORE : 0));
+    sent.push_back(uint32_t(k));
+  }
+  if (sent.empty()) return;
+  batch_->submit(batchRes_.data());
+  for (size_t j = 0; j < sent.size(); j++) aheads_[sent[j]].sent = batchRes_[j];
+}
+
+/* A connection's socket: closed with the turn's other closes when a batch runs the turn,
+   else at once. The descriptor stays open (and counted as free) until flushCloses(). */
+void Engine::closeFd(int fd) {
+  if (inTurn_) closing_.push_back(fd);
+  else close(fd);
+}
+
+/* Closes the sockets closeFd() kept, in batches. */
+void Engine::flushCloses() {
+  size_t i = 0;
+  while (i < closing_.size()) {
+    size_t end = std::min(closing_.size(), i + batch_->room());
+    if (end == i) {  // no batch any more: plain close()
+      for (; i < closing_.size(); i++) close(closing_[i]);
+      break;
+    }
+    for (size_t k = i; k < end; k++) batch_->close(closing_[k]);
+    batchRes_.resize(std::max(batchRes_.size(), end - i));
+    batch_->submit(batchRes_.data());
+    for (size_t k = i; k < end; k++)
+      if (batchRes_[k - i] == -EIO) close(closing_[k]);  // not run: the ring failed
+    i = end;
+  }
+  closing_.clear();
+}
+
+/* After the turn's events: a read made ahead that no pump() took (its event was not handled
+   as expected) is handled now, so that no byte read is left behind. */
+void Engine::settleAheads() {
+  for (size_t k = 0; k < aheads_.size(); k++) {
+    const AheadOf& of = aheadOf_[k];
+    Conn& c = *slots_[of.id];
+    if (!c.used || c.gen != of.gen) continue;  // closed in this turn: its bytes went with it
+    tcp::Dir& d = of.up ? c.up : c.down;
+    if (d.ahead != &aheads_[k]) continue;
+    relay(c, of.up, of.finished);
+    if (!c.used) continue;
+    d.ahead = nullptr;  // in case relay() stopped before pump()
+    afterIo(c);
+  }
+  aheads_.clear();
+  aheadOf_.clear();
+}
+
+}  // namespace pen

@@ -1,0 +1,207 @@
+// loop::IoBatch (batched non-blocking reads and writes, loop/io_batch.h) on real sockets, and
+// tcp::pump() taking a read made ahead (tcp::Ahead) as its first recv() and send(). Each case
+// is a row: what the sockets hold, what the batch or pump must report.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "loop/io_batch.h"
+#include "tcp/conn.h"
+
+namespace pen {
+namespace {
+
+/* A connected TCP pair over 127.0.0.1: a (the peer, blocking) and b (pen's side, non-blocking). */
+struct Pair {
+  int a = -1, b = -1;
+  Pair() {
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    EXPECT_EQ(bind(l, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    EXPECT_EQ(listen(l, 1), 0);
+    EXPECT_EQ(getsockname(l, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+    a = socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_EQ(connect(a, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    b = accept4(l, nullptr, nullptr, SOCK_NONBLOCK);
+    close(l);
+  }
+  ~Pair() {
+    if (a >= 0) close(a);
+    if (b >= 0) close(b);
+  }
+};
+
+/* Waits until fd is readable (data, FIN or error), at most 2 s. */
+void settle(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  ASSERT_EQ(poll(&p, 1, 2000), 1);
+}
+
+std::string readAll(int fd, size_t want) {
+  std::string got;
+  char buf[4096];
+  while (got.size() < want) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, size_t(n));
+  }
+  return got;
+}
+
+/* The batch, or a skip naming why this system has none. */
+#define NEED_BATCH(var, entries)                                     \
+  const char* why = nullptr;                                         \
+  auto var = loop::makeIoBatch(entries, &why);                       \
+  if (!var) GTEST_SKIP() << "no batched I/O here: " << (why ? why : "?")
+
+enum class State { kEmpty, kHolds, kFinished, kReset, kClosedFd };
+
+TEST(IoBatch, EachOpGetsWhatItsSystemCallWouldHaveReturned) {
+  NEED_BATCH(batch, 64);
+  struct Row {
+    const char* name;
+    bool isSend;
+    State state;
+    int32_t want;  // bytes, or -errno
+  } rows[] = {
+      {"read, nothing queued: EAGAIN at once, never parked", false, State::kEmpty, -EAGAIN},
+      {"read, 5 bytes queued", false, State::kHolds, 5},
+      {"read, the peer finished: EOF", false, State::kFinished, 0},
+      {"read, the peer reset", false, State::kReset, -ECONNRESET},
+      {"read, a closed descriptor", false, State::kClosedFd, -EBADF},
+      {"write, room in the socket", true, State::kEmpty, 3},
+      {"write, the peer reset", true, State::kReset, -EPIPE},
+  };
+  std::vector<Pair> pairs(sizeof rows / sizeof rows[0]);
+  char bufs[16][16] = {};
+  for (size_t i = 0; i < pairs.size(); i++) {
+    Pair& p = pairs[i];
+    if (rows[i].state == State::kHolds) {
+      ASSERT_EQ(send(p.a, "hello", 5, 0), 5);
+    }
+    if (rows[i].state == State::kFinished) shutdown(p.a, SHUT_WR);
+    if (rows[i].state == State::kReset) {
+      linger lg{1, 0};
+      setsockopt(p.a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+      close(p.a);
+      p.a = -1;
+    }
+    if (rows[i].state == State::kClosedFd) {
+      close(p.b);
+      p.b = -1;
+    }
+    if (rows[i].state != State::kEmpty && rows[i].state != State::kClosedFd) settle(p.b);
+  }
+  for (size_t i = 0; i < pairs.size(); i++) {
+    if (rows[i].isSend) batch->send(pairs[i].b, "abc", 3, MSG_NOSIGNAL);
+    else batch->recv(pairs[i].b < 0 ? 1000000 : pairs[i].b, bufs[i], sizeof bufs[i]);
+  }
+  EXPECT_EQ(batch->room(), 64u - pairs.size());
+  std::vector<int32_t> res(pairs.size());
+  ASSERT_EQ(batch->submit(res.data()), unsigned(pairs.size()));
+  EXPECT_EQ(batch->room(), 64u);
+  for (size_t i = 0; i < pairs.size(); i++) {
+    SCOPED_TRACE(rows[i].name);
+    if (rows[i].state == State::kReset && rows[i].want == -EPIPE) {
+      EXPECT_TRUE(res[i] == -EPIPE || res[i] == -ECONNRESET) << res[i];
+    } else {
+      EXPECT_EQ(res[i], rows[i].want);
+    }
+  }
+  EXPECT_EQ(std::string(bufs[1], 5), "hello");
+  EXPECT_EQ(readAll(pairs[5].a, 3), "abc");
+  EXPECT_EQ(batch->submit(res.data()), 0u);  // nothing queued: nothing done
+}
+
+TEST(IoBatch, AFullBatchOfManySocketsComesBackInQueueOrder) {
+  NEED_BATCH(batch, 128);
+  const unsigned n = batch->room();
+  ASSERT_GE(n, 128u);
+  std::vector<Pair> pairs(n);
+  std::vector<std::string> sent(n);
+  for (unsigned i = 0; i < n; i++) {
+    sent[i] = "chunk " + std::to_string(i) + std::string(i % 7, '.');
+    ASSERT_EQ(send(pairs[i].a, sent[i].data(), sent[i].size(), 0), ssize_t(sent[i].size()));
+  }
+  for (unsigned i = 0; i < n; i++) settle(pairs[i].b);
+  std::vector<std::vector<char>> bufs(n, std::vector<char>(64));
+  for (unsigned i = 0; i < n; i++) batch->recv(pairs[i].b, bufs[i].data(), 64);
+  std::vector<int32_t> res(n);
+  ASSERT_EQ(batch->submit(res.data()), n);
+  for (unsigned i = 0; i < n; i++) {
+    ASSERT_EQ(res[i], int32_t(sent[i].size())) << i;
+    EXPECT_EQ(std::string(bufs[i].data(), size_t(res[i])), sent[i]);
+  }
+  // Forward each chunk back to its own peer, in one more batch.
+  for (unsigned i = 0; i < n; i++) batch->send(pairs[i].b, bufs[i].data(), uint32_t(res[i]), MSG_NOSIGNAL);
+  ASSERT_EQ(batch->submit(res.data()), n);
+  for (unsigned i = 0; i < n; i++) {
+    EXPECT_EQ(res[i], int32_t(sent[i].size()));
+    EXPECT_EQ(readAll(pairs[i].a, sent[i].size()), sent[i]);
+  }
+}
+
+/* pump() with d.ahead: the read and send made ahead stand for its first recv() and send(). */
+TEST(IoBatch, PumpTakesTheReadMadeAheadAsItsFirstReadAndSend) {
+  struct Row {
+    const char* name;
+    int32_t got, sent;
+    bool last;
+    tcp::Io io;
+    bool eof;
+    uint32_t pending;  // bytes kept for dst
+    uint64_t bytes;    // counted as read
+  } rows[] = {
+      {"read 10, sent 10", 10, 10, false, tcp::Io::kOk, false, 0, 10},
+      {"read 10, sent 4: 6 kept", 10, 4, false, tcp::Io::kOk, false, 6, 10},
+      {"read 10, dst full: all kept", 10, -EAGAIN, false, tcp::Io::kOk, false, 10, 10},
+      {"read 10 up to the FIN, sent: eof", 10, 10, true, tcp::Io::kOk, true, 0, 10},
+      {"EOF", 0, 0, false, tcp::Io::kOk, true, 0, 0},
+      {"nothing to read", -EAGAIN, 0, false, tcp::Io::kOk, false, 0, 0},
+      {"src reset", -ECONNRESET, 0, false, tcp::Io::kError, false, 0, 0},
+      {"dst reset", 10, -EPIPE, false, tcp::Io::kError, false, 0, 10},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.name);
+    Pair src, dst;  // nothing is queued on src: pump must not read it for the first chunk
+    char chunk[16] = "0123456789";
+    tcp::Ahead a;
+    a.buf = chunk;
+    a.cap = 16;
+    a.got = r.got;
+    a.sent = r.sent;
+    a.last = r.last;
+    std::vector<char> scratch(65536);
+    tcp::RelayEnv env{scratch.data(), uint32_t(scratch.size()), nullptr};
+    tcp::Dir d;
+    d.ahead = &a;
+    int err = 0;
+    EXPECT_EQ(tcp::pump(d, src.b, dst.b, env, err, false), r.io);
+    EXPECT_EQ(d.ahead, nullptr);
+    EXPECT_EQ(d.eof, r.eof);
+    EXPECT_EQ(d.bytes, r.bytes);
+    if (r.io == tcp::Io::kOk) {
+      EXPECT_EQ(d.pending(), r.pending);
+      if (r.pending) {
+        EXPECT_EQ(std::string(d.buf + d.off, d.len - d.off), std::string(chunk + (10 - r.pending), r.pending));
+      }
+    } else {
+      EXPECT_NE(err, 0);
+    }
+    free(d.buf);
+  }
+}
+
+}  // namespace
+}  // namespace pen
