@@ -47,9 +47,10 @@ class Uring final : public IoBatch {
       fd_ = ringSetup(entries, p);
     }
     if (fd_ < 0) {
-      *why = errno == ENOSYS ? "io_uring is not in this kernel"
-             : errno == EPERM ? "io_uring is disabled here (kernel.io_uring_disabled or a seccomp filter)"
-                              : "io_uring_setup failed";
+      *why = errno == ENOSYS   ? "io_uring is not in this kernel"
+             : errno == EPERM  ? "io_uring is disabled here (kernel.io_uring_disabled or a seccomp filter)"
+             : errno == ENOMEM ? "io_uring_setup: no memory (before Linux 5.12: RLIMIT_MEMLOCK)"
+                               : "io_uring_setup failed";
       return false;
     }
     sqBytes_ = p.sq_off.array + p.sq_entries * sizeof(unsigned);
@@ -138,20 +139,36 @@ class Uring final : public IoBatch {
     return got;
   }
 
-  /* A read from an empty socket must come back at once with EAGAIN (older kernels park it
-     until data arrives, which would stall the worker), and a write then a read must work. */
+  /* Runs the one queued op without waiting; true when it completed at once with result want. */
+  bool atOnce(int32_t want) {
+    __atomic_store_n(sqTail_, tail_, __ATOMIC_RELEASE);
+    int32_t res = -EIO;
+    bool ok = ringEnter(fd_, 1, 0, 0) == 1 && reap(&res, 1) == 1 && res == want;
+    queued_ = 0;
+    return ok;
+  }
+
+  /* A read from an empty socket and a write to a full one must come back at once with EAGAIN
+     (older kernels park them until the socket is ready, which would stall the worker); a
+     write, a read and a close must work. On a socket pair, before the batch is handed out. */
   bool probe(const char** why) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
       *why = "socketpair failed";
       return false;
     }
-    char byte = 'x', got = 0;
+    char byte = 'x', got = 0, fill[4096] = {};
     recv(sv[0], &got, 1);
-    __atomic_store_n(sqTail_, tail_, __ATOMIC_RELEASE);
+    bool ok = atOnce(-EAGAIN);
+    while (ok && ::send(sv[1], fill, sizeof fill, MSG_DONTWAIT) > 0) {
+    }
+    if (ok) {
+      send(sv[1], &byte, 1, 0);
+      ok = atOnce(-EAGAIN);
+    }
+    while (::recv(sv[0], fill, sizeof fill, MSG_DONTWAIT) > 0) {
+    }
     int32_t res[2] = {-EIO, -EIO};
-    bool ok = ringEnter(fd_, 1, 0, 0) == 1 && reap(res, 1) == 1 && res[0] == -EAGAIN;
-    queued_ = 0;
     if (ok) {
       send(sv[1], &byte, 1, 0);
       recv(sv[0], &got, 1);

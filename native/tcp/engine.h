@@ -135,7 +135,7 @@ class Engine final : public Worker {
   std::vector<AheadOf> aheadOf_;
   std::vector<uint32_t> aheadSent_;         // the aheads_ whose read brought bytes to send
   std::vector<int32_t> batchRes_;
-  std::vector<char> aheadBuf_;              // kAheadMax chunks of kAheadBytes
+  std::unique_ptr<char[]> aheadBuf_;        // kAheadMax chunks of kAheadBytes (untouched until used)
   bool inTurn_ = false;                     // inside turn(): closes wait for flushCloses()
   std::vector<int> closing_;                // sockets closed in this turn, not yet close()d
 };

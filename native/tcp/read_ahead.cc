@@ -45,7 +45,7 @@ void Engine::startReadAhead() {
     ioPlainWhy_ = why ? why : "no batched I/O here";
     return;
   }
-  aheadBuf_.resize(kAheadMax * kAheadBytes);
+  aheadBuf_.reset(new char[kAheadMax * kAheadBytes]);
   aheads_.reserve(kAheadMax);  // never reallocated: Dir::ahead points into it
 }
 
@@ -61,7 +61,7 @@ void Engine::readAhead(const loop::Event* evs, int n) {
     int side = int(kind);
     if (!c.used || c.gen != token::gen(t) || !canReadAhead(c, side, evs[i].events)) continue;
     tcp::Ahead a;
-    a.buf = aheadBuf_.data() + aheads_.size() * kAheadBytes;
+    a.buf = aheadBuf_.get() + aheads_.size() * kAheadBytes;
     a.cap = kAheadBytes;
     aheads_.push_back(a);
     aheadOf_.push_back(AheadOf{id, c.gen, side == 0, (evs[i].events & loop::kHup) != 0});
