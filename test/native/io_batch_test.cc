@@ -15,38 +15,13 @@
 
 #include "loop/io_batch.h"
 #include "tcp/conn.h"
+#include "tcp_pair.h"
 
 namespace pen {
 namespace {
 
-/* A connected TCP pair over 127.0.0.1: a (the peer, blocking) and b (pen's side, non-blocking). */
-struct Pair {
-  int a = -1, b = -1;
-  Pair() {
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    EXPECT_EQ(bind(l, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-    EXPECT_EQ(listen(l, 1), 0);
-    EXPECT_EQ(getsockname(l, reinterpret_cast<sockaddr*>(&sa), &len), 0);
-    a = socket(AF_INET, SOCK_STREAM, 0);
-    EXPECT_EQ(connect(a, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-    b = accept4(l, nullptr, nullptr, SOCK_NONBLOCK);
-    close(l);
-  }
-  ~Pair() {
-    if (a >= 0) close(a);
-    if (b >= 0) close(b);
-  }
-};
-
-/* Waits until fd is readable (data, FIN or error), at most 2 s. */
-void settle(int fd) {
-  pollfd p{fd, POLLIN | POLLRDHUP, 0};
-  ASSERT_EQ(poll(&p, 1, 2000), 1);
-}
+using testing::Pair;
+using testing::settle;
 
 std::string readAll(int fd, size_t want) {
   std::string got;
