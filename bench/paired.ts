@@ -18,17 +18,12 @@ import { makeTargets, type Lb, type Target } from './peers.js';
 import { installCleanupHandlers, stop, stopAll } from './processes.js';
 import { cpuSeconds } from './procstat.js';
 import { runWrk } from './workloads.js';
+import { median } from './report.js';
 import { sleep } from './ports.js';
 
 function log(msg: string): void {
   process.stderr.write(`bench:paired: ${msg}\n`);
 }
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Round {
   penUs: number;
@@ -62,10 +57,10 @@ async function main(): Promise<number> {
           const lbs: Lb[] = [];
           try {
             for (const t of order) lbs.push(await t.start(backend.port, dir, `${workload}-${peer.name}-${r}`, httpAnswers, where));
-            const warm = { threads: 1, connections: cfg.wrkConnections, cpu: cfg.loadCpu };
-            await Promise.all(lbs.map((lb) => runWrk(cfg, warm, lb.port, 1, workload === 'close')));
+            const load = { threads: 1, connections: cfg.wrkConnections, cpu: cfg.loadCpu };
+            await Promise.all(lbs.map((lb) => runWrk(cfg, load, lb.port, 1, workload === 'close')));
             const before = lbs.map((lb) => cpuSeconds(lb.child!.pid));
-            const done = await Promise.all(lbs.map((lb) => runWrk(cfg, warm, lb.port, cfg.durationS, workload === 'close')));
+            const done = await Promise.all(lbs.map((lb) => runWrk(cfg, load, lb.port, cfg.durationS, workload === 'close')));
             const after = lbs.map((lb) => cpuSeconds(lb.child!.pid));
             if ([...before, ...after].some((v) => v === null)) throw new Error('a balancer exited during the load');
             const us = (i: number) => ((after[i]! - before[i]!) * 1e6) / done[i]!.requests;

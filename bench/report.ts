@@ -14,15 +14,20 @@ export interface Cell {
   runs?: Metrics[];
 }
 
-/** Per-metric median over rounds (mean of the middle two for an even count). */
+/** The median of a non-empty list (mean of the middle two for an even count). */
+export function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+/** Per-metric median over rounds. */
 export function medianMetrics(runs: Metrics[]): Metrics {
   const out: Metrics = {};
   const keys = new Set(runs.flatMap((r) => Object.keys(r)));
   for (const k of keys) {
-    const v = runs.map((r) => r[k]).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-    if (!v.length) continue;
-    const mid = v.length >> 1;
-    out[k] = v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+    const v = runs.map((r) => r[k]).filter((x): x is number => x !== undefined);
+    if (v.length) out[k] = median(v);
   }
   return out;
 }

@@ -14,6 +14,10 @@ namespace pen::tcp {
 
 struct ClientIo;  // tcp/client_io.h: TLS and/or HTTP rewriting on the client side
 
+/* Poller token kinds of a connection's sockets (loop/token.h; the side is Engine::token's):
+   the client's and the backend's. */
+enum : uint64_t { kSideClient = 0, kSideServer = 1 };
+
 /* Timer kinds of a connection (loop/token.h: the kind field of a timer key); kTimerResume
    and kTimerIdlers are the Engine's own (accepting again after a descriptor shortage; the
    idlers' back-off, tcp/idlers.h). */

@@ -19,8 +19,7 @@ namespace pen {
 
 namespace {
 namespace token = loop::token;
-// Poller token kinds (with token::kListener, token::kWake); timer kinds are tcp/conn.h's.
-enum : uint64_t { kSideClient = 0, kSideServer = 1 };
+using tcp::kSideServer;  // poller token kinds, with token::kListener and token::kWake
 constexpr int kAcceptPauseMs = 100;
 constexpr uint32_t kScratch = 65536;
 }  // namespace

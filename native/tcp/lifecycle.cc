@@ -180,7 +180,7 @@ void Engine::waitForDescriptor(Conn& c, int err) {
 }
 
 void Engine::retryWaiting() {
-  if (!fdWaiters_.empty() && fdFreed_ && !closing_.empty()) flushCloses();  // free them for real first
+  if (!fdWaiters_.empty() && fdFreed_) flushCloses();  // this turn's closes free their descriptors first
   while (!fdWaiters_.empty() && fdFreed_) {
     uint64_t w = fdWaiters_.front();
     fdWaiters_.pop_front();

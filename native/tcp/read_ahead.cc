@@ -20,7 +20,8 @@ using tcp::Conn;
 
 namespace {
 namespace token = loop::token;
-enum : uint64_t { kSideClient = 0, kSideServer = 1 };  // as engine.cc
+using tcp::kSideClient;
+using tcp::kSideServer;
 constexpr uint32_t kAheadBytes = 16384;  // per read; a full one makes pump() read on as usual
 constexpr size_t kAheadMax = 128;        // reads ahead per turn (2 MiB of buffers per worker)
 }  // namespace
