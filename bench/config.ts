@@ -139,8 +139,10 @@ export function readConfig(env = process.env): BenchConfig {
   const nofile = Math.min(65536, hard);
   const idleRequested = Math.floor(num(env.BENCH_IDLE, quick ? 500 : 10_000));
   // The balancer holds two fds per proxied connection (client side + backend side) plus a
-  // few of its own; the hard limit is the ceiling (raising it needs CAP_SYS_RESOURCE).
-  const idleMax = Math.floor((nofile - 100) / 2);
+  // reserve of its own (pen keeps 128 + 5 per worker for its control plane and pollers);
+  // the hard limit is the ceiling (raising it needs CAP_SYS_RESOURCE). A count beyond what
+  // every balancer can take would time the client's wait for the last ones, not the balancer.
+  const idleMax = Math.floor((nofile - 256) / 2);
   const idleCount = Math.min(idleRequested, idleMax);
   const workloads = list(env.BENCH_WORKLOADS, WORKLOADS, 'BENCH_WORKLOADS');
   if (idleCount < idleRequested && workloads.includes('idle')) {

@@ -7,15 +7,10 @@
 #include <unistd.h>
 #include <vector>
 
+#include "loop/epoll_events.h"
+
 namespace pen::loop {
 namespace {
-
-uint32_t toEpoll(uint32_t ev) {
-  uint32_t e = 0;
-  if (ev & kRead) e |= EPOLLIN | EPOLLRDHUP;
-  if (ev & kWrite) e |= EPOLLOUT;
-  return e;
-}
 
 class EpollPoller final : public Poller {
  public:
@@ -45,11 +40,12 @@ class EpollPoller final : public Poller {
     return n;
   }
   const char* name() const override { return "epoll"; }
+  int epollFd() const override { return ep_; }
 
  private:
   int ctl(int op, int fd, uint32_t events, uint64_t token) {
     epoll_event ev{};
-    ev.events = toEpoll(events);
+    ev.events = epollEvents(events);
     ev.data.u64 = token;
     return epoll_ctl(ep_, op, fd, &ev) == 0 ? 0 : errno;
   }

@@ -1,11 +1,12 @@
 // loop::IoBatch on Linux's io_uring, with raw system calls (no liburing): one submission
 // ring, each read and write marked MSG_DONTWAIT so that the kernel completes it inside
-// io_uring_enter(); closes of sockets complete there too.
+// io_uring_enter(); closes of sockets and epoll registrations complete there too.
 #include "loop/io_batch.h"
 
 #ifdef __linux__
 #include <fcntl.h>
 #include <linux/io_uring.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -14,6 +15,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
+
+#include "loop/epoll_events.h"
 
 namespace pen::loop {
 namespace {
@@ -77,6 +81,7 @@ class Uring final : public IoBatch {
     cqes_ = reinterpret_cast<io_uring_cqe*>(cq + p.cq_off.cqes);
     tail_ = *sqTail_;
     entries_ = p.sq_entries;
+    epollEvents_.resize(entries_);
     return probe(why);
   }
 
@@ -87,6 +92,14 @@ class Uring final : public IoBatch {
     queue(IORING_OP_SEND, fd, const_cast<void*>(buf), len, flags);
   }
   void close(int fd) override { queue(IORING_OP_CLOSE, fd, nullptr, 0, 0); }
+  bool epollAdds() const override { return epollAdds_; }
+  void epollAdd(int epfd, int fd, uint32_t interest, uint64_t token) override {
+    epoll_event& ev = epollEvents_[queued_];  // read by the kernel in submit()
+    ev.events = epollEvents(interest);
+    ev.data.u64 = token;
+    queue(IORING_OP_EPOLL_CTL, epfd, &ev, EPOLL_CTL_ADD, 0);
+    sqes_[(tail_ - 1) & sqMask_].off = uint64_t(unsigned(fd));
+  }
 
   unsigned submit(int32_t* res) override {
     unsigned n = queued_;
@@ -122,7 +135,7 @@ class Uring final : public IoBatch {
     s.fd = fd;
     s.addr = reinterpret_cast<uintptr_t>(buf);
     s.len = len;
-    if (op != IORING_OP_CLOSE) s.msg_flags = uint32_t(flags | MSG_DONTWAIT);  // EAGAIN at once, never park
+    if (op == IORING_OP_RECV || op == IORING_OP_SEND) s.msg_flags = uint32_t(flags | MSG_DONTWAIT);  // EAGAIN at once, never park
     s.user_data = queued_;
     tail_++;
     queued_++;
@@ -150,7 +163,8 @@ class Uring final : public IoBatch {
 
   /* A read from an empty socket and a write to a full one must come back at once with EAGAIN
      (older kernels park them until the socket is ready, which would stall the worker); a
-     write, a read and a close must work. On a socket pair, before the batch is handed out. */
+     write, a read and a close must work. On a socket pair, before the batch is handed out;
+     whether an epoll registration works is noted (epollAdds()), not required. */
   bool probe(const char** why) {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -174,6 +188,7 @@ class Uring final : public IoBatch {
       recv(sv[0], &got, 1);
       ok = submit(res) == 2 && res[0] == 1 && res[1] == 1 && got == byte && !broken_;
     }
+    if (ok) epollAdds_ = probeEpollAdd(sv[0]);
     ::close(sv[0]);
     if (ok) {  // and a close goes through it
       close(sv[1]);
@@ -182,6 +197,17 @@ class Uring final : public IoBatch {
       ::close(sv[1]);
     }
     if (!ok) *why = "io_uring here does not complete a socket read, write or close at once";
+    return ok;
+  }
+
+  /* An epoll registration made through the ring takes effect (fd: an open socket). */
+  bool probeEpollAdd(int fd) {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return false;
+    epollAdd(ep, fd, kRead, 7);
+    int32_t res = -EIO;
+    bool ok = submit(&res) == 1 && res == 0 && !broken_ && epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr) == 0;
+    ::close(ep);
     return ok;
   }
 
@@ -195,6 +221,8 @@ class Uring final : public IoBatch {
   unsigned tail_ = 0;    // the submission tail as queued (published by submit())
   unsigned queued_ = 0;  // ops queued since the last submit()
   bool broken_ = false;
+  bool epollAdds_ = false;
+  std::vector<epoll_event> epollEvents_;  // by queue index, for the queued epollAdd()s
 };
 
 }  // namespace

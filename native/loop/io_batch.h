@@ -1,4 +1,4 @@
-// Non-blocking socket reads and writes issued together with one system call (io_uring on
+// Non-blocking socket reads, writes, closes and epoll registrations issued together with one system call (io_uring on
 // Linux), for a worker that has many small ones per turn: on kernels with page-table isolation
 // a system call costs a microsecond or more, as much as a small send itself.
 // Every op is tried at once and never waits (MSG_DONTWAIT): a socket with nothing to read or
@@ -22,6 +22,12 @@ class IoBatch {
   virtual void send(int fd, const void* buf, uint32_t len, int flags) = 0;
   /* Queue close(fd): fd is gone once submit() returns (its result: 0 or -errno). */
   virtual void close(int fd) = 0;
+  /* Whether epollAdd() works here (probed with the rest; Linux 5.6 and later). */
+  virtual bool epollAdds() const = 0;
+  /* Queue epoll_ctl(epfd, EPOLL_CTL_ADD, fd) for `interest` (loop::kRead / kWrite, as
+     Poller::add) and token; result 0 or -errno. Ops run in the order queued, so an add
+     queued before a close of the same fd takes effect first. Requires epollAdds(). */
+  virtual void epollAdd(int epfd, int fd, uint32_t interest, uint64_t token) = 0;
   /* Runs every queued op; res[i] is the i-th queued op's result: bytes moved, or -errno.
      Returns the number of ops (0 when none was queued); the queue is empty after it. An op that
    could not be run (the ring failed, which valid ops never make it do) gets -EIO, and room()

@@ -32,6 +32,9 @@ class Poller {
   /* Waits up to timeoutMs (-1 = forever); fills out[0..n); returns n (0 on timeout or EINTR). */
   virtual int wait(Event* out, int max, int timeoutMs) = 0;
   virtual const char* name() const = 0;
+  /* The epoll instance, for registrations queued on an IoBatch (IoBatch::epollAdd); -1 for
+     the other backends. */
+  virtual int epollFd() const { return -1; }
 };
 
 /* name: "default", "epoll", "kqueue" or "poll". Returns nullptr when not built in here. */

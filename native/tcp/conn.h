@@ -69,6 +69,8 @@ struct Conn {
   uint32_t cmask = 0, umask = 0;  // interest currently registered (0 = not registered)
   uint8_t muted = 0;  // bit per side (1 = client, 2 = backend): registered but no longer
                       // wanted; deregistered when it next fires (often closed before that)
+  uint8_t addQueued = 0;  // bit per side: its registration waits in Engine::adds_ for the
+                          // end of the turn (the mask above is what it will register)
   uint8_t state = 0;
   bool waitingFd = false;    // accepted, waiting for a descriptor to connect upstream
   bool holdsPending = false; // counted in the pool's connects in progress

@@ -91,7 +91,7 @@ int Engine::turn(const loop::Event* evs, int n) {
   if (snap_->idlers > 0 || !idlers_.empty()) keepIdlers();  // tcp/idlers_conn.cc
   armListener();
   if (inTurn_) {
-    flushCloses();
+    flushQueued();
     inTurn_ = false;
   }
   int trimIn = pipes_.trim(nowMs_);
@@ -145,7 +145,7 @@ void Engine::armListener() {
 }
 
 void Engine::acceptBatch() {
-  flushCloses();  // the descriptors of this turn's closes first, for the clients taken on now
+  flushQueued();  // the descriptors of this turn's closes first, for the clients taken on now
   for (int i = 0; i < snap_->multiAccept; i++) {
     if (!pool_.mayAccept(snap_->connMax, snap_->pendingMax) || !pool_.reserveConn(snap_->connMax)) return;
     net::Addr peer;

@@ -71,10 +71,13 @@ class Engine final : public Worker {
   tcp::Conn* allocConn();
   uint64_t token(const tcp::Conn& c, int side) const;
 
-  // ---- tcp/read_ahead.cc: the first read and send of many events with one system call each ----
+  // ---- tcp/read_ahead.cc: the first read and send of many events with one system call each,
+  // and the turn's closes and new registrations with one more ----
   void startReadAhead();
   void closeFd(int fd);
-  void flushCloses();
+  bool queueAdd(tcp::Conn& c, int side, uint32_t mask);
+  void unqueueAdd(tcp::Conn& c, int side);
+  void flushQueued();
   void readAhead(const loop::Event* evs, int n);
   bool canReadAhead(const tcp::Conn& c, int side, uint32_t events) const;
   void settleAheads();
@@ -136,8 +139,18 @@ class Engine final : public Worker {
   std::vector<uint32_t> aheadSent_;         // the aheads_ whose read brought bytes to send
   std::vector<int32_t> batchRes_;
   std::unique_ptr<char[]> aheadBuf_;        // kAheadMax chunks of kAheadBytes (untouched until used)
-  bool inTurn_ = false;                     // inside turn(): closes wait for flushCloses()
+  bool inTurn_ = false;                     // inside turn(): closes and adds wait for flushQueued()
   std::vector<int> closing_;                // sockets closed in this turn, not yet close()d
+  struct QueuedAdd {
+    int fd;
+    uint32_t interest;
+    uint64_t token;
+  };
+  bool queueAdds_ = false;                  // batch_ can register sockets with the poller (epoll)
+  std::vector<QueuedAdd> adds_;             // this turn's new registrations of connection sockets
+  std::vector<QueuedAdd> addsRun_;          // flushQueued()'s: the adds being made
+  std::vector<int> closesRun_;              // flushQueued()'s: the closes being made
+  std::vector<int32_t> addRes_;
 };
 
 }  // namespace pen

@@ -134,7 +134,8 @@ bool Engine::adoptIdler(Conn& c) {
     if (n <= 0 && !alive) closeConn(idle, n == 0 ? "the backend closed an idle connection" : strerror(errno));
     if (!alive) continue;  // closed: idlers_[i] is now another idler
     int fd = idle.ufd;
-    if (idle.umask) poller_->remove(fd);
+    if (idle.addQueued & 2) unqueueAdd(idle, 1);
+    else if (idle.umask) poller_->remove(fd);
     idle.umask = 0;
     idle.muted &= uint8_t(~2u);
     idle.ufd = -1;  // the descriptor moves to c: still counted once in pool_.fds

@@ -180,7 +180,7 @@ void Engine::waitForDescriptor(Conn& c, int err) {
 }
 
 void Engine::retryWaiting() {
-  if (!fdWaiters_.empty() && fdFreed_) flushCloses();  // this turn's closes free their descriptors first
+  if (!fdWaiters_.empty() && fdFreed_) flushQueued();  // this turn's closes free their descriptors first
   while (!fdWaiters_.empty() && fdFreed_) {
     uint64_t w = fdWaiters_.front();
     fdWaiters_.pop_front();
@@ -217,6 +217,7 @@ void Engine::connected(Conn& c, bool relayNow) {
 void Engine::connectFailed(Conn& c, int err) {
   setPending(c, false);
   c.state = 0;
+  unqueueAdd(c, 1);
   if (c.umask) poller_->forget(c.ufd);
   c.umask = 0;
   c.muted &= uint8_t(~2u);
@@ -346,21 +347,30 @@ void Engine::updateInterest(Conn& c) {
 
 /* Registers exactly `mask` for one side. A side with nothing to wait for is muted: it stays
    registered until it next fires and is removed then (hang-ups cannot be masked), which
-   saves the syscall when the connection closes first, as it mostly does. */
+   saves the syscall when the connection closes first, as it mostly does. A first
+   registration made in a turn waits for the turn's end (queueAdd()). */
 void Engine::setInterest(Conn& c, int side, uint32_t mask) {
   int fd = side ? c.ufd : c.cfd;
   uint32_t& cur = side ? c.umask : c.cmask;
   uint8_t bit = uint8_t(1u << side);
   if (fd < 0) return;
   if (mask == 0) {
-    if (cur) c.muted |= bit;
+    if (c.addQueued & bit) {  // never registered: nothing to mute
+      unqueueAdd(c, side);
+      cur = 0;
+    } else if (cur) {
+      c.muted |= bit;
+    }
     return;
   }
   c.muted &= uint8_t(~bit);
   if (mask == cur) return;
   int e = 0;
-  if (cur == 0) e = poller_->add(fd, mask, token(c, side));
-  else e = poller_->modify(fd, mask, token(c, side));
+  if (cur == 0 || (c.addQueued & bit)) {
+    if (!queueAdd(c, side, mask)) e = poller_->add(fd, mask, token(c, side));  // tcp/read_ahead.cc
+  } else {
+    e = poller_->modify(fd, mask, token(c, side));
+  }
   if (e) {
     cur = 0;
     closeConn(c, strerror(e));
@@ -380,6 +390,7 @@ void Engine::closeConn(Conn& c, const char* why) {
   for (int side = 0; side < 2; side++) {
     int fd = side ? c.ufd : c.cfd;
     if (fd < 0) continue;
+    unqueueAdd(c, side);
     if (side ? c.umask : c.cmask) poller_->forget(fd);
     closeFd(fd);
     pool_.fds.fetch_sub(1, std::memory_order_relaxed);

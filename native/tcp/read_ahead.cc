@@ -3,13 +3,17 @@
 // with one system call for all the reads and one for all the sends (loop::IoBatch). pump()
 // then takes each result as its first recv() and send(). Small request/response exchanges
 // cost two system calls per turn instead of two per event. The sockets closed in a turn are
-// closed together at its end (and before it accepts clients), with one more.
+// closed together at its end (and before it accepts clients), with one more, which also
+// registers the turn's new sockets with the poller (epoll): a new connection's two epoll_ctl
+// calls ride on it.
 // Thread: the worker's (as engine.h).
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <string>
 
 #include "net/socket.h"
 #include "tcp/engine.h"
@@ -48,6 +52,7 @@ void Engine::startReadAhead() {
   }
   aheadBuf_.reset(new char[kAheadMax * kAheadBytes]);
   aheads_.reserve(kAheadMax);  // never reallocated: Dir::ahead points into it
+  queueAdds_ = batch_->epollAdds() && poller_->epollFd() >= 0;
 }
 
 void Engine::readAhead(const loop::Event* evs, int n) {
@@ -93,29 +98,89 @@ void Engine::readAhead(const loop::Event* evs, int n) {
 }
 
 /* A connection's socket: closed with the turn's other closes when a batch runs the turn,
-   else at once. The descriptor stays open (and counted as free) until flushCloses(). */
+   else at once. The descriptor stays open (and counted as free) until flushQueued(). */
 void Engine::closeFd(int fd) {
   if (inTurn_) closing_.push_back(fd);
   else close(fd);
 }
 
-/* Closes the sockets closeFd() kept, in batches. */
-void Engine::flushCloses() {
-  size_t i = 0;
-  while (i < closing_.size()) {
-    size_t end = std::min(closing_.size(), i + batch_->room());
-    if (end == i) {  // no batch any more: plain close()
-      for (; i < closing_.size(); i++) close(closing_[i]);
-      break;
-    }
-    for (size_t k = i; k < end; k++) batch_->close(closing_[k]);
-    batchRes_.resize(std::max(batchRes_.size(), end - i));
-    batch_->submit(batchRes_.data());
-    for (size_t k = i; k < end; k++)
-      if (batchRes_[k - i] == -EIO) close(closing_[k]);  // not run: the ring failed
-    i = end;
+/* The first registration of c's side for `mask`, made with the turn's closes when a batch
+   runs the turn and can (queueAdds_). Returns false when the caller must register it now.
+   Until then the side's bit in c.addQueued is set: unqueueAdd() before its descriptor leaves
+   c another way than closeConn(). */
+bool Engine::queueAdd(Conn& c, int side, uint32_t mask) {
+  uint8_t bit = uint8_t(1u << side);
+  int fd = side ? c.ufd : c.cfd;
+  if (c.addQueued & bit) {  // not made yet: it registers this interest instead
+    for (size_t i = adds_.size(); i-- > 0;)
+      if (adds_[i].fd == fd) adds_[i].interest = mask;
+    return true;
   }
-  closing_.clear();
+  if (!inTurn_ || !queueAdds_) return false;
+  adds_.push_back(QueuedAdd{fd, mask, token(c, side)});
+  c.addQueued |= bit;
+  return true;
+}
+
+/* Drops c's queued registration of side (none made: the poller never saw it). */
+void Engine::unqueueAdd(Conn& c, int side) {
+  uint8_t bit = uint8_t(1u << side);
+  if (!(c.addQueued & bit)) return;
+  c.addQueued &= uint8_t(~bit);
+  int fd = side ? c.ufd : c.cfd;
+  for (size_t i = adds_.size(); i-- > 0;)
+    if (adds_[i].fd == fd) adds_.erase(adds_.begin() + long(i));
+}
+
+/* Registers the turn's queued adds, then closes the sockets closeFd() kept, in batches (the
+   adds first: every queued add is of an open socket). A registration that fails closes its
+   connection (whose sockets go in the next round). */
+void Engine::flushQueued() {
+  while (!adds_.empty() || !closing_.empty()) {
+    addsRun_.swap(adds_);
+    closesRun_.swap(closing_);
+    size_t nAdds = addsRun_.size(), total = nAdds + closesRun_.size();
+    addRes_.assign(nAdds, 0);
+    int ep = poller_->epollFd();
+    for (size_t i = 0; i < total;) {
+      size_t end = std::min(total, i + batch_->room());
+      bool batched = end > i;
+      if (batched) {
+        for (size_t k = i; k < end; k++) {
+          if (k < nAdds) batch_->epollAdd(ep, addsRun_[k].fd, addsRun_[k].interest, addsRun_[k].token);
+          else batch_->close(closesRun_[k - nAdds]);
+        }
+        batchRes_.resize(std::max(batchRes_.size(), end - i));
+        batch_->submit(batchRes_.data());
+      } else {
+        end = total;  // the ring failed: plain system calls for the rest
+      }
+      for (size_t k = i; k < end; k++) {
+        int32_t r = batched ? batchRes_[k - i] : -EIO;  // -EIO: not run
+        if (k < nAdds) {
+          const QueuedAdd& a = addsRun_[k];
+          addRes_[k] = r != -EIO ? r : -poller_->add(a.fd, a.interest, a.token);
+        } else if (r == -EIO) {
+          close(closesRun_[k - nAdds]);
+        }
+      }
+      i = end;
+    }
+    for (size_t k = 0; k < nAdds; k++) {
+      uint64_t t = addsRun_[k].token;
+      uint32_t id = token::slot(t);
+      int side = int(token::kind(t));
+      if (id >= slots_.size()) continue;
+      Conn& c = *slots_[id];
+      if (!c.used || c.gen != token::gen(t)) continue;
+      c.addQueued &= uint8_t(~(1u << side));
+      if (addRes_[k] == 0) continue;
+      (side ? c.umask : c.cmask) = 0;
+      closeConn(c, (std::string("epoll_ctl: ") + strerror(-addRes_[k])).c_str());
+    }
+    addsRun_.clear();
+    closesRun_.clear();
+  }
 }
 
 /* After the turn's events: a read made ahead that no pump() took (its event was not handled

@@ -6,14 +6,17 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "loop/io_batch.h"
+#include "loop/poller.h"
 #include "tcp/conn.h"
 #include "tcp_pair.h"
 
@@ -125,6 +128,56 @@ TEST(IoBatch, AFullBatchOfManySocketsComesBackInQueueOrder) {
     EXPECT_EQ(res[i], int32_t(sent[i].size()));
     EXPECT_EQ(readAll(pairs[i].a, sent[i].size()), sent[i]);
   }
+}
+
+/* epollAdd(): registrations made through the batch, in queue order with the batch's closes
+   (the engine queues a turn's new sockets and closed ones together). */
+TEST(IoBatch, EpollAddsRegisterInQueueOrderWithCloses) {
+  NEED_BATCH(batch, 16);
+  if (!batch->epollAdds()) GTEST_SKIP() << "io_uring here cannot register with epoll";
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  ASSERT_GE(ep, 0);
+  Pair readable, writable, twice, gone, closedAfter;
+  ASSERT_EQ(send(readable.a, "x", 1, 0), 1);
+  settle(readable.b);
+  close(gone.b);
+  int goneFd = gone.b;
+  gone.b = -1;
+  struct Row {
+    const char* name;
+    int fd;
+    uint32_t interest;
+    int32_t want;
+  } rows[] = {
+      {"a socket with bytes, for reading", readable.b, loop::kRead, 0},
+      {"an idle socket, for writing", writable.b, loop::kWrite, 0},
+      {"a socket, for reading", twice.b, loop::kRead, 0},
+      {"the same socket again", twice.b, loop::kRead, -EEXIST},
+      {"a closed descriptor", goneFd, loop::kRead, -EBADF},
+      {"a socket closed right after, in the same batch", closedAfter.b, loop::kRead | loop::kWrite, 0},
+  };
+  const size_t n = sizeof rows / sizeof rows[0];
+  for (size_t i = 0; i < n; i++) batch->epollAdd(ep, rows[i].fd, rows[i].interest, 100 + i);
+  batch->close(closedAfter.b);
+  std::vector<int32_t> res(n + 1);
+  ASSERT_EQ(batch->submit(res.data()), unsigned(n + 1));
+  closedAfter.b = -1;
+  for (size_t i = 0; i < n; i++) {
+    SCOPED_TRACE(rows[i].name);
+    EXPECT_EQ(res[i], rows[i].want);
+  }
+  EXPECT_EQ(res[n], 0) << "the close after the add";
+  // What epoll reports: each registered socket under its token, the closed one not at all.
+  epoll_event evs[8];
+  int got = epoll_wait(ep, evs, 8, 1000);
+  std::map<uint64_t, uint32_t> seen;
+  for (int i = 0; i < got; i++) seen[evs[i].data.u64] = evs[i].events;
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(seen.count(100) && (seen[100] & EPOLLIN)) << "readable socket";
+  EXPECT_TRUE(seen.count(101) && (seen[101] & EPOLLOUT) && !(seen[101] & EPOLLIN)) << "writable socket";
+  EXPECT_TRUE(seen.count(102) == 0) << "nothing to read yet on the socket added twice";
+  EXPECT_TRUE(seen.count(105) == 0) << "closed in the same batch";
+  close(ep);
 }
 
 /* pump() with d.ahead: the read and send made ahead stand for its first recv() and send(). */
