@@ -41,6 +41,7 @@ class EpollPoller final : public Poller {
   }
   const char* name() const override { return "epoll"; }
   int epollFd() const override { return ep_; }
+  bool edges() const override { return true; }
 
  private:
   int ctl(int op, int fd, uint32_t events, uint64_t token) {

@@ -13,6 +13,7 @@ inline uint32_t epollEvents(uint32_t interest) {
   uint32_t e = 0;
   if (interest & kRead) e |= EPOLLIN | EPOLLRDHUP;
   if (interest & kWrite) e |= EPOLLOUT;
+  if (interest & kEdge) e |= EPOLLET;
   return e;
 }
 

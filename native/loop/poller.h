@@ -1,6 +1,7 @@
 // One poller interface; one file per OS mechanism (epoll.cc, kqueue.cc, poll.cc).
-// Semantics are level-triggered everywhere. Hang-up and error conditions are always
-// reported (they cannot be masked), so callers remove an fd they do not want to hear from.
+// Semantics are level-triggered unless a registration asks for kEdge. Hang-up and error
+// conditions are always reported (they cannot be masked), so callers remove an fd they do not
+// want to hear from.
 // Thread: a Poller is used by its worker thread only.
 #pragma once
 #include <cstdint>
@@ -10,8 +11,13 @@
 
 namespace pen::loop {
 
-enum : uint32_t { kRead = 1, kWrite = 2, kHup = 4, kError = 8 };
+enum : uint32_t { kRead = 1, kWrite = 2, kHup = 4, kError = 8, kEdge = 16 };
 
+/* kEdge (add/modify only): report the fd when its state changes (data or room arrives, the
+   peer finishes) rather than while it is ready: epoll's EPOLLET, on backends whose edges()
+   is true; the others report level-triggered, which a caller of kEdge handles too. A
+   caller that stops reading or writing before EAGAIN comes back to the fd by itself; an
+   add or modify reports the fd again if it is ready then. */
 /* kHup: the peer has finished sending (its FIN arrived, or the socket hung up); bytes queued
    before it can still be read, and nothing arrives after them. kError: an error is pending
    (a reset, a failed connect). */
@@ -32,6 +38,8 @@ class Poller {
   /* Waits up to timeoutMs (-1 = forever); fills out[0..n); returns n (0 on timeout or EINTR). */
   virtual int wait(Event* out, int max, int timeoutMs) = 0;
   virtual const char* name() const = 0;
+  /* Whether kEdge takes effect here. */
+  virtual bool edges() const { return false; }
   /* The epoll instance, for registrations queued on an IoBatch (IoBatch::epollAdd); -1 for
      the other backends. */
   virtual int epollFd() const { return -1; }

@@ -53,6 +53,11 @@ struct Dir {
   bool tap = false;   // keep the head of the next chunk read from src in RelayEnv::line
   bool finFollows = false;  // set by relay(): at eof, shutdown(dst) follows the last bytes at
                             // once, so they may wait for it (MSG_MORE) and share its segment
+  bool more = false;  // set by pump(): it stopped reading while src may hold more (every read
+                      // came back full); with edge-triggered polling the caller comes back
+  bool srcFin = false;  // the poller has reported src's FIN (kHup without kError): a short read
+                        // from src then reaches the end (pump's srcFinished from then on; an
+                        // edge-triggered poller reports the FIN once)
   uint64_t bytes = 0;  // bytes read from src
   const Ahead* ahead = nullptr;  // set for one turn when the read was made ahead (pump takes it)
 
@@ -113,7 +118,8 @@ struct RelayEnv {
    relay() sends next rides on the same segment (tcp_send_fin joins an unsent tail).
    When d.ahead is set, its read and send stand for the first recv() and send() (and it is
    cleared).
-   On return: d.eof is set when src sent EOF; d.pending() > 0 means dst is full.
+   On return: d.eof is set when src sent EOF; d.pending() > 0 means dst is full; d.more means
+   src may hold more that pump left for a later turn (kMaxReadsPerEvent full reads).
    Returns kError (with err = errno) on a hard socket error on either side. */
 Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished = false);
 

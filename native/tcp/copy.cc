@@ -97,6 +97,7 @@ Offer offer(Dir& d, int src, int dst, RelayEnv& env, int& err) {
 }
 
 Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
+  d.more = false;
   if (d.pending()) {
     if (flush(d, dst, err) == Io::kError) return Io::kError;
     if (d.pending()) return Io::kOk;
@@ -146,6 +147,7 @@ Io pump(Dir& d, int src, int dst, RelayEnv& env, int& err, bool srcFinished) {
     if (uint32_t(n) >= kBulkRead && !env.dump) env.pipes->acquire(d.pipe);
     if (uint32_t(n) < cap) return Io::kOk;
   }
+  d.more = !d.eof;  // every read came back full: src may hold more
   return Io::kOk;
 }
 

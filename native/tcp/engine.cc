@@ -29,6 +29,7 @@ Engine::Engine(balance::Pool& pool, int index, int count, std::unique_ptr<loop::
     : Worker(pool, index, count, std::move(poller), events),
       pipes_(pipeCap(pool, count), pipeBytes(pipeCap(pool, count) * size_t(count)), pool.fds) {
   scratch_.resize(kScratch);
+  edges_ = poller_->edges();
   if (batchIo) startReadAhead();  // tcp/read_ahead.cc
   else ioPlainWhy_ = std::string("event backend ") + poller_->name() + " chosen";
   env_ = tcp::RelayEnv{scratch_.data(), kScratch, &pipes_};
@@ -60,6 +61,13 @@ size_t Engine::pipeBytes(size_t pipes) {
 }
 
 int Engine::turn(const loop::Event* evs, int n) {
+  if (!comeBack_.empty()) {  // edge-triggered sides that pump() left with more to read
+    merged_.assign(evs, evs + n);
+    for (uint64_t t : comeBack_) merged_.push_back(loop::Event{t, loop::kRead});
+    comeBack_.clear();
+    evs = merged_.data();
+    n = int(merged_.size());
+  }
   inTurn_ = batch_ != nullptr;
   if (batch_) readAhead(evs, n);  // tcp/read_ahead.cc
   // Backend-side events go last: a client that has already closed is then seen before the
@@ -95,6 +103,7 @@ int Engine::turn(const loop::Event* evs, int n) {
     inTurn_ = false;
   }
   int trimIn = pipes_.trim(nowMs_);
+  if (!comeBack_.empty()) return 0;  // the next turn at once: no edge will announce them
   return events::sooner(timers_.nextTimeout(util::monotonicMs()), trimIn);
 }
 

@@ -119,6 +119,9 @@ class Engine final : public Worker {
   bool retrying_ = false;           // inside retryWaiting()
   loop::Timers timers_;
   std::vector<uint64_t> due_;  // turn(): the timer keys due, reused
+  bool edges_ = false;              // the poller reports plain relay sockets edge-triggered
+  std::vector<uint64_t> comeBack_;  // tokens of sides pump() left with more to read: next turn's
+  std::vector<loop::Event> merged_; // turn(): the poller's events and the come-backs
   tcp::PipePool pipes_;
   std::vector<char> scratch_;
   tcp::RelayEnv env_{};

@@ -251,12 +251,13 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
     return;
   }
   if (c.idler) return onIdlerEvent(c);
+  if ((ev & loop::kHup) && !(ev & loop::kError)) (side == 0 ? c.up : c.down).srcFin = true;
   bool readable = ev & (loop::kRead | loop::kHup | loop::kError);
   bool writable = ev & (loop::kWrite | loop::kHup | loop::kError);
   uint32_t mask = side == 0 ? c.cmask : c.umask;
   // side 0 is the client: its reads feed the up direction, its writes drain the down one.
   if (readable && (mask & loop::kRead)) {
-    relay(c, side == 0, (ev & loop::kHup) && !(ev & loop::kError));
+    relay(c, side == 0);
     if (!c.used) return;
   }
   if (writable && (mask & loop::kWrite)) {
@@ -267,7 +268,7 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
 }
 
 /* Pumps one direction (upward: client -> server) and handles its EOF. srcFinished: the
-   poller said the source has sent its FIN (tcp::pump). With the access log
+   poller said the source has sent its FIN (tcp::pump; Dir::srcFin remembers it). With the access log
    on, the client's first chunk, and the first chunk of each later turn, are looked at
    (log/capture.h says which make a record). */
 void Engine::relay(Conn& c, bool upward, bool srcFinished) {
@@ -279,12 +280,13 @@ void Engine::relay(Conn& c, bool upward, bool srcFinished) {
   uint64_t before = d.bytes;
   int err = 0;
   if (upward) d.tap = snap_->accessLog && (!c.logged || c.down.bytes != c.loggedDown);
-  tcp::Io io = c.io ? tcp::pumpClientIo(c, upward, env_, err) : tcp::pump(d, src, dst, env_, err, srcFinished);
+  tcp::Io io = c.io ? tcp::pumpClientIo(c, upward, env_, err) : tcp::pump(d, src, dst, env_, err, srcFinished || d.srcFin);
   takeLine(c);
   if (io == tcp::Io::kError) {
     closeConn(c, c.io ? tcp::clientIoError(c, err) : strerror(err));
     return;
   }
+  if (d.more && edges_ && !c.io) comeBack_.push_back(token(c, upward ? 0 : 1));  // no edge would say so
   if (balance::ServerState* st = state(c.sel.server)) {
     uint64_t moved = d.bytes - before;
     st->addBytes(upward ? moved : 0, upward ? 0 : moved);
@@ -348,8 +350,11 @@ void Engine::updateInterest(Conn& c) {
 /* Registers exactly `mask` for one side. A side with nothing to wait for is muted: it stays
    registered until it next fires and is removed then (hang-ups cannot be masked), which
    saves the syscall when the connection closes first, as it mostly does. A first
-   registration made in a turn waits for the turn's end (queueAdd()). */
+   registration made in a turn waits for the turn's end (queueAdd()). A plain relay's sockets
+   are edge-triggered where the poller can (relay() queues a come-back when pump() leaves
+   bytes); TLS, -H, dummy and idler sockets stay level-triggered. */
 void Engine::setInterest(Conn& c, int side, uint32_t mask) {
+  if (mask && edges_ && !c.io && !c.dummy && !c.idler) mask |= loop::kEdge;  // pump() comes back itself
   int fd = side ? c.ufd : c.cfd;
   uint32_t& cur = side ? c.umask : c.cmask;
   uint8_t bit = uint8_t(1u << side);

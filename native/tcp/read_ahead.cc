@@ -70,8 +70,9 @@ void Engine::readAhead(const loop::Event* evs, int n) {
     a.buf = aheadBuf_.get() + aheads_.size() * kAheadBytes;
     a.cap = kAheadBytes;
     aheads_.push_back(a);
-    aheadOf_.push_back(AheadOf{id, c.gen, side == 0, (evs[i].events & loop::kHup) != 0});
-    (side == 0 ? c.up : c.down).ahead = &aheads_.back();  // claims the direction for this turn
+    tcp::Dir& d = side == 0 ? c.up : c.down;
+    aheadOf_.push_back(AheadOf{id, c.gen, side == 0, (evs[i].events & loop::kHup) != 0 || d.srcFin});
+    d.ahead = &aheads_.back();  // claims the direction for this turn
     batch_->recv(side == 0 ? c.cfd : c.ufd, a.buf, a.cap);
   }
   if (aheads_.empty()) return;

@@ -132,5 +132,78 @@ TEST(Relay, PipeCapacityIs256KiBWithinTheSystemMaximumAndASixteenthOfMemory) {
   }
 }
 
+/* pump()'s d.more: it stopped while src may hold more (every read came back full), so that an
+   edge-triggered caller comes back; a short read, a full dst or the EOF say otherwise. The
+   scratch is 1 KiB, so 4 reads take 4 KiB. */
+TEST(Relay, PumpSaysWhenItLeftBytesInTheSource) {
+  struct Row {
+    const char* name;
+    size_t queued;  // bytes the source's peer sent
+    bool finish;    // and then its FIN
+    bool dstFull;   // dst takes nothing
+    bool more;
+    uint64_t read;  // bytes pump read
+  } rows[] = {
+      {"a short chunk: drained", 100, false, false, false, 100},
+      {"three chunks and a bit: drained", 3 * 1024 + 10, false, false, false, 3 * 1024 + 10},
+      {"ten chunks: four read, more left", 10 * 1024, false, false, true, 4 * 1024},
+      {"ten chunks, dst full: the first kept, no more", 10 * 1024, false, true, false, 1024},
+      {"two chunks then the FIN, poller saw it: eof, no more", 2 * 1024, true, false, false, 2 * 1024},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.name);
+    Pair src, dst;
+    if (r.dstFull) {  // fill dst until it takes nothing more
+      int small = 4096;
+      setsockopt(dst.b, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+      setsockopt(dst.a, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+      std::string fill(65536, 'f');
+      while (send(dst.b, fill.data(), fill.size(), MSG_DONTWAIT) > 0) {
+      }
+    }
+    std::string body(r.queued, 'b');
+    ASSERT_EQ(send(src.a, body.data(), body.size(), 0), ssize_t(body.size()));
+    if (r.finish) shutdown(src.a, SHUT_WR);
+    settle(src.b);
+    usleep(20000);  // every byte queued on src.b
+    std::vector<char> scratch(1024);
+    tcp::RelayEnv env{scratch.data(), uint32_t(scratch.size()), nullptr};
+    tcp::Dir d;
+    int err = 0;
+    ASSERT_EQ(tcp::pump(d, src.b, dst.b, env, err, r.finish), tcp::Io::kOk);
+    EXPECT_EQ(d.more, r.more);
+    EXPECT_EQ(d.bytes, r.read);
+    EXPECT_EQ(d.pending() > 0, r.dstFull);
+    EXPECT_EQ(d.eof, r.finish);
+    free(d.buf);
+  }
+}
+
+/* kEdge: a backend whose edges() is true reports a ready fd once until its state changes, and
+   again after a modify while it is still ready; the others go on reporting it (level). */
+TEST(Relay, EdgeTriggeredRegistrationsReportChangesOnly) {
+  for (const std::string& name : loop::pollerNames()) {
+    SCOPED_TRACE(name);
+    auto poller = loop::makePoller(name);
+    ASSERT_TRUE(poller);
+    Pair p;
+    ASSERT_EQ(send(p.a, "x", 1, 0), 1);
+    settle(p.b);
+    ASSERT_EQ(poller->add(p.b, loop::kRead | loop::kEdge, 7), 0);
+    loop::Event ev[4];
+    ASSERT_EQ(poller->wait(ev, 4, 2000), 1);
+    EXPECT_EQ(ev[0].token, 7u);
+    int again = poller->wait(ev, 4, 50);  // nothing read, nothing new
+    EXPECT_EQ(again, poller->edges() ? 0 : 1);
+    ASSERT_EQ(send(p.a, "y", 1, 0), 1);  // new data: an edge
+    settle(p.b);
+    EXPECT_EQ(poller->wait(ev, 4, 2000), 1);
+    ASSERT_EQ(poller->modify(p.b, loop::kRead | loop::kEdge, 8), 0);  // still ready: reported
+    ASSERT_EQ(poller->wait(ev, 4, 2000), 1);
+    EXPECT_EQ(ev[0].token, 8u);
+    poller->remove(p.b);
+  }
+}
+
 }  // namespace
 }  // namespace pen
