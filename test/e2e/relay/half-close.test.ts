@@ -6,13 +6,33 @@ import { test } from 'node:test';
 
 import { pattern, sha256, startAfterEof, startSpeakFirst } from '../../helpers/backends.js';
 import { connect } from '../../helpers/clients.js';
-import { loopback } from '../../helpers/net.js';
+import { loopback, type Endpoint } from '../../helpers/net.js';
 import { penOn } from '../../helpers/pen.js';
-import { scoped } from '../../helpers/scope.js';
+import { scoped, type Scope } from '../../helpers/scope.js';
 import { waitFor } from '../../helpers/time.js';
 
 const ip = loopback(52);
 const MB = 1 << 20;
+
+/** `rounds` clients one after the other each send a request and their EOF, then must receive
+    `body` and the EOF within ms; with stopAndGo, a client pauses its reads for 0-2 ms after
+    every chunk. */
+async function bigAnswers(s: Scope, at: Endpoint, body: Buffer, rounds: number, stopAndGo: boolean, ms: number): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const c = s.client(await connect(at));
+    if (stopAndGo) {
+      c.socket.on('data', () => {
+        c.socket.pause();
+        setTimeout(() => c.socket.resume(), round % 3);
+      });
+    }
+    c.end('GET /big HTTP/1.0\r\n\r\n');
+    const got = await c.readToEnd(ms);
+    assert.equal(got.length, body.length, `round ${round}: length`);
+    assert.equal(sha256(got), sha256(body), `round ${round}: content`);
+    c.destroy();
+  }
+}
 
 test('half-close: 40 clients send a request and EOF; every answer sent after EOF arrives complete', () => scoped(async (s) => {
   const b = s.backend(await startAfterEof('late', { host: ip(2) },
@@ -30,13 +50,7 @@ test('half-close: a 2 MB answer sent after the client\'s EOF arrives complete', 
   const body = pattern(2 * MB, 7);
   const b = s.backend(await startAfterEof('late-big', { host: ip(12) }, () => body));
   const pen = s.pen(await penOn(ip(11), [], [b.spec]));
-  for (let round = 0; round < 3; round++) {
-    const c = s.client(await connect(pen.endpoint));
-    c.end('GET /big HTTP/1.0\r\n\r\n');
-    const got = await c.readToEnd(15000);
-    assert.equal(got.length, body.length, `round ${round}: length`);
-    assert.equal(sha256(got), sha256(body), `round ${round}: content`);
-  }
+  await bigAnswers(s, pen.endpoint, body, 3, false, 15000);
   assert.equal(b.requests.length, 3);
   assert.equal(b.requests[0]!.toString(), 'GET /big HTTP/1.0\r\n\r\n');
 }));
@@ -47,18 +61,7 @@ test('half-close: 30 rounds of a 2 MB answer after the client\'s EOF, read in st
   const body = pattern(2 * MB, 9);
   const b = s.backend(await startAfterEof('late-paused', { host: ip(32) }, () => body));
   const pen = s.pen(await penOn(ip(31), [], [b.spec]));
-  for (let round = 0; round < 30; round++) {
-    const c = s.client(await connect(pen.endpoint));
-    c.socket.on('data', () => {
-      c.socket.pause();
-      setTimeout(() => c.socket.resume(), round % 3);
-    });
-    c.end('GET /big HTTP/1.0\r\n\r\n');
-    const got = await c.readToEnd(5000);
-    assert.equal(got.length, body.length, `round ${round}: length`);
-    assert.equal(sha256(got), sha256(body), `round ${round}: content`);
-    c.destroy();
-  }
+  await bigAnswers(s, pen.endpoint, body, 30, true, 5000);
 }));
 
 test('half-close the other way: after the server\'s EOF the client can still send 1 MB', () => scoped(async (s) => {
