@@ -97,8 +97,7 @@ class Uring final : public IoBatch {
     epoll_event& ev = epollEvents_[queued_];  // read by the kernel in submit()
     ev.events = epollEvents(interest);
     ev.data.u64 = token;
-    queue(IORING_OP_EPOLL_CTL, epfd, &ev, EPOLL_CTL_ADD, 0);
-    sqes_[(tail_ - 1) & sqMask_].off = uint64_t(unsigned(fd));
+    queue(IORING_OP_EPOLL_CTL, epfd, &ev, EPOLL_CTL_ADD, 0, uint64_t(unsigned(fd)));
   }
 
   unsigned submit(int32_t* res) override {
@@ -128,14 +127,17 @@ class Uring final : public IoBatch {
     return p == MAP_FAILED ? nullptr : p;
   }
 
-  void queue(uint8_t op, int fd, void* buf, uint32_t len, int flags) {
+  /* One submission entry; off is the epoll add's target descriptor. */
+  void queue(uint8_t op, int fd, void* buf, uint32_t len, int flags, uint64_t off = 0) {
     io_uring_sqe& s = sqes_[tail_ & sqMask_];
     memset(&s, 0, sizeof s);
     s.opcode = op;
     s.fd = fd;
+    s.off = off;
     s.addr = reinterpret_cast<uintptr_t>(buf);
     s.len = len;
-    if (op == IORING_OP_RECV || op == IORING_OP_SEND) s.msg_flags = uint32_t(flags | MSG_DONTWAIT);  // EAGAIN at once, never park
+    if (op == IORING_OP_RECV || op == IORING_OP_SEND)
+      s.msg_flags = uint32_t(flags | MSG_DONTWAIT);  // EAGAIN at once, never park
     s.user_data = queued_;
     tail_++;
     queued_++;

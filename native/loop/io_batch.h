@@ -1,6 +1,7 @@
-// Non-blocking socket reads, writes, closes and epoll registrations issued together with one system call (io_uring on
-// Linux), for a worker that has many small ones per turn: on kernels with page-table isolation
-// a system call costs a microsecond or more, as much as a small send itself.
+// Non-blocking socket reads, writes, closes and epoll registrations issued together with one
+// system call (io_uring on Linux), for a worker that has many small ones per turn: on kernels
+// with page-table isolation a system call costs a microsecond or more, as much as a small
+// send itself.
 // Every op is tried at once and never waits (MSG_DONTWAIT): a socket with nothing to read or
 // no room gives -EAGAIN, as recv()/send() would. submit() returns when every queued op has its
 // result, so callers keep the synchronous semantics of recv()/send().

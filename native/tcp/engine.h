@@ -61,7 +61,7 @@ class Engine final : public Worker {
   /* relayNow: forward what the client has sent at once (false when offerWhileConnecting did). */
   void connected(tcp::Conn& c, bool relayNow);
   void onConnEvent(tcp::Conn& c, int side, uint32_t events);
-  void relay(tcp::Conn& c, bool upward, bool srcFinished = false);
+  void relay(tcp::Conn& c, bool upward);
   void takeLine(tcp::Conn& c);
   void afterIo(tcp::Conn& c);
   bool fastclosesAt(bool upward) const;
@@ -133,7 +133,6 @@ class Engine final : public Worker {
   struct AheadOf {
     uint32_t id, gen;  // the connection
     bool up;           // the direction: client -> server
-    bool finished;     // the poller saw src's FIN (pump's srcFinished)
   };
   std::unique_ptr<loop::IoBatch> batch_;    // null: plain recv()/send()
   std::string ioPlainWhy_;                  // why batch_ is null
@@ -148,12 +147,12 @@ class Engine final : public Worker {
     int fd;
     uint32_t interest;
     uint64_t token;
+    int32_t res = 0;  // flushQueued(): 0 or -errno
   };
   bool queueAdds_ = false;                  // batch_ can register sockets with the poller (epoll)
   std::vector<QueuedAdd> adds_;             // this turn's new registrations of connection sockets
   std::vector<QueuedAdd> addsRun_;          // flushQueued()'s: the adds being made
   std::vector<int> closesRun_;              // flushQueued()'s: the closes being made
-  std::vector<int32_t> addRes_;
 };
 
 }  // namespace pen

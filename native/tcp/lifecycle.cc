@@ -267,11 +267,11 @@ void Engine::onConnEvent(Conn& c, int side, uint32_t ev) {
   afterIo(c);
 }
 
-/* Pumps one direction (upward: client -> server) and handles its EOF. srcFinished: the
-   poller said the source has sent its FIN (tcp::pump; Dir::srcFin remembers it). With the access log
+/* Pumps one direction (upward: client -> server) and handles its EOF (tcp::pump's
+   srcFinished is Dir::srcFin: the poller has reported the source's FIN). With the access log
    on, the client's first chunk, and the first chunk of each later turn, are looked at
    (log/capture.h says which make a record). */
-void Engine::relay(Conn& c, bool upward, bool srcFinished) {
+void Engine::relay(Conn& c, bool upward) {
   tcp::Dir& d = upward ? c.up : c.down;
   int src = upward ? c.cfd : c.ufd, dst = upward ? c.ufd : c.cfd;
   if (d.shut) return;
@@ -280,7 +280,7 @@ void Engine::relay(Conn& c, bool upward, bool srcFinished) {
   uint64_t before = d.bytes;
   int err = 0;
   if (upward) d.tap = snap_->accessLog && (!c.logged || c.down.bytes != c.loggedDown);
-  tcp::Io io = c.io ? tcp::pumpClientIo(c, upward, env_, err) : tcp::pump(d, src, dst, env_, err, srcFinished || d.srcFin);
+  tcp::Io io = c.io ? tcp::pumpClientIo(c, upward, env_, err) : tcp::pump(d, src, dst, env_, err, d.srcFin);
   takeLine(c);
   if (io == tcp::Io::kError) {
     closeConn(c, c.io ? tcp::clientIoError(c, err) : strerror(err));

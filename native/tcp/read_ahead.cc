@@ -71,7 +71,8 @@ void Engine::readAhead(const loop::Event* evs, int n) {
     a.cap = kAheadBytes;
     aheads_.push_back(a);
     tcp::Dir& d = side == 0 ? c.up : c.down;
-    aheadOf_.push_back(AheadOf{id, c.gen, side == 0, (evs[i].events & loop::kHup) != 0 || d.srcFin});
+    if (evs[i].events & loop::kHup) d.srcFin = true;  // a FIN (canReadAhead: no kError)
+    aheadOf_.push_back(AheadOf{id, c.gen, side == 0});
     d.ahead = &aheads_.back();  // claims the direction for this turn
     batch_->recv(side == 0 ? c.cfd : c.ufd, a.buf, a.cap);
   }
@@ -88,7 +89,7 @@ void Engine::readAhead(const loop::Event* evs, int n) {
     const AheadOf& of = aheadOf_[k];
     const Conn& c = *slots_[of.id];
     const tcp::Dir& other = of.up ? c.down : c.up;
-    a.last = of.finished && uint32_t(a.got) < a.cap;
+    a.last = (of.up ? c.up : c.down).srcFin && uint32_t(a.got) < a.cap;
     bool finFollows = !other.shut && !fastclosesAt(of.up);
     batch_->send(of.up ? c.ufd : c.cfd, a.buf, uint32_t(a.got), net::kSendFlags | (a.last && finFollows ? MSG_MORE : 0));
     sent.push_back(uint32_t(k));
@@ -113,8 +114,11 @@ bool Engine::queueAdd(Conn& c, int side, uint32_t mask) {
   uint8_t bit = uint8_t(1u << side);
   int fd = side ? c.ufd : c.cfd;
   if (c.addQueued & bit) {  // not made yet: it registers this interest instead
-    for (size_t i = adds_.size(); i-- > 0;)
-      if (adds_[i].fd == fd) adds_[i].interest = mask;
+    for (size_t i = adds_.size(); i-- > 0;) {
+      if (adds_[i].fd != fd) continue;
+      adds_[i].interest = mask;
+      break;
+    }
     return true;
   }
   if (!inTurn_ || !queueAdds_) return false;
@@ -129,8 +133,11 @@ void Engine::unqueueAdd(Conn& c, int side) {
   if (!(c.addQueued & bit)) return;
   c.addQueued &= uint8_t(~bit);
   int fd = side ? c.ufd : c.cfd;
-  for (size_t i = adds_.size(); i-- > 0;)
-    if (adds_[i].fd == fd) adds_.erase(adds_.begin() + long(i));
+  for (size_t i = adds_.size(); i-- > 0;) {
+    if (adds_[i].fd != fd) continue;
+    adds_.erase(adds_.begin() + long(i));
+    break;
+  }
 }
 
 /* Registers the turn's queued adds, then closes the sockets closeFd() kept, in batches (the
@@ -141,7 +148,6 @@ void Engine::flushQueued() {
     addsRun_.swap(adds_);
     closesRun_.swap(closing_);
     size_t nAdds = addsRun_.size(), total = nAdds + closesRun_.size();
-    addRes_.assign(nAdds, 0);
     int ep = poller_->epollFd();
     for (size_t i = 0; i < total;) {
       size_t end = std::min(total, i + batch_->room());
@@ -159,25 +165,25 @@ void Engine::flushQueued() {
       for (size_t k = i; k < end; k++) {
         int32_t r = batched ? batchRes_[k - i] : -EIO;  // -EIO: not run
         if (k < nAdds) {
-          const QueuedAdd& a = addsRun_[k];
-          addRes_[k] = r != -EIO ? r : -poller_->add(a.fd, a.interest, a.token);
+          QueuedAdd& a = addsRun_[k];
+          a.res = r != -EIO ? r : -poller_->add(a.fd, a.interest, a.token);
         } else if (r == -EIO) {
           close(closesRun_[k - nAdds]);
         }
       }
       i = end;
     }
-    for (size_t k = 0; k < nAdds; k++) {
-      uint64_t t = addsRun_[k].token;
+    for (const QueuedAdd& a : addsRun_) {
+      uint64_t t = a.token;
       uint32_t id = token::slot(t);
       int side = int(token::kind(t));
       if (id >= slots_.size()) continue;
       Conn& c = *slots_[id];
       if (!c.used || c.gen != token::gen(t)) continue;
       c.addQueued &= uint8_t(~(1u << side));
-      if (addRes_[k] == 0) continue;
+      if (a.res == 0) continue;
       (side ? c.umask : c.cmask) = 0;
-      closeConn(c, (std::string("epoll_ctl: ") + strerror(-addRes_[k])).c_str());
+      closeConn(c, (std::string("epoll_ctl: ") + strerror(-a.res)).c_str());
     }
     addsRun_.clear();
     closesRun_.clear();
@@ -193,7 +199,7 @@ void Engine::settleAheads() {
     if (!c.used || c.gen != of.gen) continue;  // closed in this turn: its bytes went with it
     tcp::Dir& d = of.up ? c.up : c.down;
     if (d.ahead != &aheads_[k]) continue;
-    relay(c, of.up, of.finished);
+    relay(c, of.up);
     if (!c.used) continue;
     d.ahead = nullptr;  // in case relay() stopped before pump()
     afterIo(c);
