@@ -4,7 +4,8 @@
 // send itself.
 // Every op is tried at once and never waits (MSG_DONTWAIT): a socket with nothing to read or
 // no room gives -EAGAIN, as recv()/send() would. submit() returns when every queued op has its
-// result, so callers keep the synchronous semantics of recv()/send().
+// result, so callers keep the synchronous semantics of recv()/send(). A lone op is made with
+// its plain system call (cheaper than one ring entry), with the same result.
 // Thread: one thread at a time (a worker's, once it runs).
 #pragma once
 #include <cstdint>

@@ -61,45 +61,84 @@ TEST(IoBatch, EachOpGetsWhatItsSystemCallWouldHaveReturned) {
       {"write, room in the socket", true, State::kEmpty, 3},
       {"write, the peer reset", true, State::kReset, -EPIPE},
   };
-  std::vector<Pair> pairs(sizeof rows / sizeof rows[0]);
-  char bufs[16][16] = {};
-  for (size_t i = 0; i < pairs.size(); i++) {
-    Pair& p = pairs[i];
-    if (rows[i].state == State::kHolds) {
-      ASSERT_EQ(send(p.a, "hello", 5, 0), 5);
+  const size_t n = sizeof rows / sizeof rows[0];
+  // Together (one ring entry), then each alone (a lone op takes its plain system call).
+  for (bool alone : {false, true}) {
+    SCOPED_TRACE(alone ? "each op submitted alone" : "all ops submitted together");
+    std::vector<Pair> pairs(n);
+    char bufs[16][16] = {};
+    for (size_t i = 0; i < n; i++) {
+      Pair& p = pairs[i];
+      if (rows[i].state == State::kHolds) {
+        ASSERT_EQ(send(p.a, "hello", 5, 0), 5);
+      }
+      if (rows[i].state == State::kFinished) shutdown(p.a, SHUT_WR);
+      if (rows[i].state == State::kReset) {
+        linger lg{1, 0};
+        setsockopt(p.a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        close(p.a);
+        p.a = -1;
+      }
+      if (rows[i].state == State::kClosedFd) {
+        close(p.b);
+        p.b = -1;
+      }
+      if (rows[i].state != State::kEmpty && rows[i].state != State::kClosedFd) settle(p.b);
     }
-    if (rows[i].state == State::kFinished) shutdown(p.a, SHUT_WR);
-    if (rows[i].state == State::kReset) {
-      linger lg{1, 0};
-      setsockopt(p.a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-      close(p.a);
-      p.a = -1;
+    std::vector<int32_t> res(n);
+    for (size_t i = 0; i < n; i++) {
+      if (rows[i].isSend) batch->send(pairs[i].b, "abc", 3, MSG_NOSIGNAL);
+      else batch->recv(pairs[i].b < 0 ? 1000000 : pairs[i].b, bufs[i], sizeof bufs[i]);
+      if (alone) {
+        EXPECT_EQ(batch->room(), 63u);
+        ASSERT_EQ(batch->submit(&res[i]), 1u);
+      }
     }
-    if (rows[i].state == State::kClosedFd) {
-      close(p.b);
-      p.b = -1;
+    if (!alone) {
+      EXPECT_EQ(batch->room(), 64u - n);
+      ASSERT_EQ(batch->submit(res.data()), unsigned(n));
     }
-    if (rows[i].state != State::kEmpty && rows[i].state != State::kClosedFd) settle(p.b);
+    EXPECT_EQ(batch->room(), 64u);
+    for (size_t i = 0; i < n; i++) {
+      SCOPED_TRACE(rows[i].name);
+      if (rows[i].state == State::kReset && rows[i].want == -EPIPE) {
+        EXPECT_TRUE(res[i] == -EPIPE || res[i] == -ECONNRESET) << res[i];
+      } else {
+        EXPECT_EQ(res[i], rows[i].want);
+      }
+    }
+    EXPECT_EQ(std::string(bufs[1], 5), "hello");
+    EXPECT_EQ(readAll(pairs[5].a, 3), "abc");
+    EXPECT_EQ(batch->submit(res.data()), 0u);  // nothing queued: nothing done
   }
-  for (size_t i = 0; i < pairs.size(); i++) {
-    if (rows[i].isSend) batch->send(pairs[i].b, "abc", 3, MSG_NOSIGNAL);
-    else batch->recv(pairs[i].b < 0 ? 1000000 : pairs[i].b, bufs[i], sizeof bufs[i]);
-  }
-  EXPECT_EQ(batch->room(), 64u - pairs.size());
-  std::vector<int32_t> res(pairs.size());
-  ASSERT_EQ(batch->submit(res.data()), unsigned(pairs.size()));
-  EXPECT_EQ(batch->room(), 64u);
-  for (size_t i = 0; i < pairs.size(); i++) {
-    SCOPED_TRACE(rows[i].name);
-    if (rows[i].state == State::kReset && rows[i].want == -EPIPE) {
-      EXPECT_TRUE(res[i] == -EPIPE || res[i] == -ECONNRESET) << res[i];
-    } else {
-      EXPECT_EQ(res[i], rows[i].want);
-    }
-  }
-  EXPECT_EQ(std::string(bufs[1], 5), "hello");
-  EXPECT_EQ(readAll(pairs[5].a, 3), "abc");
-  EXPECT_EQ(batch->submit(res.data()), 0u);  // nothing queued: nothing done
+}
+
+/* A lone close or epoll registration (its plain system call) does what it would in a batch. */
+TEST(IoBatch, ALoneCloseOrEpollAddActsAsInABatch) {
+  NEED_BATCH(batch, 8);
+  if (!batch->epollAdds()) GTEST_SKIP() << "no epoll registrations through io_uring here";
+  Pair p;
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  ASSERT_GE(ep, 0);
+  int32_t res = 1;
+  batch->epollAdd(ep, p.b, loop::kRead, 42);
+  ASSERT_EQ(batch->submit(&res), 1u);
+  EXPECT_EQ(res, 0);
+  batch->epollAdd(ep, p.b, loop::kRead, 42);
+  ASSERT_EQ(batch->submit(&res), 1u);
+  EXPECT_EQ(res, -EEXIST);  // registered by the first
+  ASSERT_EQ(send(p.a, "x", 1, 0), 1);
+  epoll_event ev{};
+  ASSERT_EQ(epoll_wait(ep, &ev, 1, 1000), 1);
+  EXPECT_EQ(ev.data.u64, 42u);
+  batch->close(p.b);
+  ASSERT_EQ(batch->submit(&res), 1u);
+  EXPECT_EQ(res, 0);
+  batch->close(p.b);  // the same number again: gone
+  ASSERT_EQ(batch->submit(&res), 1u);
+  EXPECT_EQ(res, -EBADF);
+  p.b = -1;
+  close(ep);
 }
 
 TEST(IoBatch, AFullBatchOfManySocketsComesBackInQueueOrder) {
