@@ -1,9 +1,10 @@
 // The backends every target is measured against, started once per run on the load CPU:
-// an HTTP server with a small body (nginx, or a Node fallback), a bulk server and an idle
+// an HTTP server with a small body (nginx, or a Node fallback), a bulk server (C) and an idle
 // server (bench/helpers/). Each one answers a real request before it is handed out. The
 // HTTP backend also runs unpinned with N nginx workers for the free-mode (mc-*) workloads,
 // listening with `reuseport` so that its connections spread evenly over its workers (it is
 // the fixed reference, not under test).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,10 +131,24 @@ export async function startHttpBackend(cfg: BenchConfig, dir: string,
   return b;
 }
 
-export async function startBulkBackend(cfg: BenchConfig): Promise<Backend> {
-  const b = await startHelper(cfg, 'bulk backend', 'bulk-server.js');
-  await waitUntil('bulk backend', () => bulkAnswers(b.port), 10_000, () => !b.child.exited);
-  return b;
+/**
+ * The bulk backend: helpers/bulk-server.c, compiled with `cc` into dir (throws with the
+ * compiler's words when it cannot be). In C so that it is never what limits a transfer.
+ */
+export async function startBulkBackend(cfg: BenchConfig, dir: string): Promise<Backend> {
+  const source = path.join(cfg.repoRoot, 'bench', 'helpers', 'bulk-server.c'); // not copied to dist/
+  const bin = path.join(dir, 'bulk-server');
+  const r = spawnSync('cc', ['-O2', '-pthread', '-o', bin, source], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error || r.status !== 0) throw new Error(`cc ${source}: ${r.error?.message ?? r.stderr.trim().slice(-300)}`);
+  const child = start({ name: 'bulk backend', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: bin, args: [] });
+  try {
+    const { port } = await child.nextJson<{ port: number }>(10_000);
+    await waitUntil('bulk backend', () => bulkAnswers(port), 10_000, () => !child.exited);
+    return { description: 'bulk-server (C, helpers/bulk-server.c)', port, child };
+  } catch (e) {
+    await stop(child);
+    throw e;
+  }
 }
 
 export async function startIdleBackend(cfg: BenchConfig): Promise<Backend> {

@@ -35,7 +35,7 @@ function headline(m: Metrics): string {
 
 function startBackend(w: Workload, cfg: BenchConfig, dir: string): Promise<Backend> {
   if (w.backend === 'http') return startHttpBackend(cfg, dir, w.placement);
-  if (w.backend === 'bulk') return startBulkBackend(cfg);
+  if (w.backend === 'bulk') return startBulkBackend(cfg, dir);
   return startIdleBackend(cfg);
 }
 
