@@ -4,10 +4,10 @@
 // HTTP backend also runs unpinned with N nginx workers for the free-mode (mc-*) workloads,
 // listening with `reuseport` so that its connections spread evenly over its workers (it is
 // the fixed reference, not under test).
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileHelper } from './cc.js';
 import { placement, type BenchConfig, type Placement } from './config.js';
 import { nginxProcesses } from './peers.js';
 import { exchange, freePort, waitUntil } from './ports.js';
@@ -46,22 +46,21 @@ export async function idleAnswers(port: number): Promise<boolean> {
   return (await exchange(port, null, (b) => b.length > 0)).toString() === '!';
 }
 
-/** Start one bench/helpers/<file>.js on the load CPU and read the port it reports. */
-async function startHelper(cfg: BenchConfig, name: string, file: string, args: string[] = []): Promise<Backend> {
-  const child = start({
-    name,
-    cpu: cfg.loadCpu,
-    nofile: cfg.nofile,
-    cmd: process.execPath,
-    args: [path.join(HELPERS, file), ...args],
-  });
+/** Start one helper program on the load CPU and read the port it reports. */
+async function startProgram(cfg: BenchConfig, name: string, description: string, cmd: string, args: string[]): Promise<Backend> {
+  const child = start({ name, cpu: cfg.loadCpu, nofile: cfg.nofile, cmd, args });
   try {
     const { port } = await child.nextJson<{ port: number }>(10_000);
-    return { description: `node ${file}`, port, child };
+    return { description, port, child };
   } catch (e) {
     await stop(child);
     throw e;
   }
+}
+
+/** Start one bench/helpers/<file>.js (startProgram). */
+function startHelper(cfg: BenchConfig, name: string, file: string, args: string[] = []): Promise<Backend> {
+  return startProgram(cfg, name, `node ${file}`, process.execPath, [path.join(HELPERS, file), ...args]);
 }
 
 function nginxHttpConfig(dir: string, name: string, port: number, nofile: number, workers: number): string {
@@ -136,19 +135,10 @@ export async function startHttpBackend(cfg: BenchConfig, dir: string,
  * compiler's words when it cannot be). In C so that it is never what limits a transfer.
  */
 export async function startBulkBackend(cfg: BenchConfig, dir: string): Promise<Backend> {
-  const source = path.join(cfg.repoRoot, 'bench', 'helpers', 'bulk-server.c'); // not copied to dist/
-  const bin = path.join(dir, 'bulk-server');
-  const r = spawnSync('cc', ['-O2', '-pthread', '-o', bin, source], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error || r.status !== 0) throw new Error(`cc ${source}: ${r.error?.message ?? r.stderr.trim().slice(-300)}`);
-  const child = start({ name: 'bulk backend', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: bin, args: [] });
-  try {
-    const { port } = await child.nextJson<{ port: number }>(10_000);
-    await waitUntil('bulk backend', () => bulkAnswers(port), 10_000, () => !child.exited);
-    return { description: 'bulk-server (C, helpers/bulk-server.c)', port, child };
-  } catch (e) {
-    await stop(child);
-    throw e;
-  }
+  const bin = compileHelper(cfg.repoRoot, dir, 'bulk-server', ['-pthread']);
+  const b = await startProgram(cfg, 'bulk backend', 'bulk-server (C, helpers/bulk-server.c)', bin, []);
+  await waitUntil('bulk backend', () => bulkAnswers(b.port), 10_000, () => !b.child.exited);
+  return b;
 }
 
 export async function startIdleBackend(cfg: BenchConfig): Promise<Backend> {

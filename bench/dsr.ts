@@ -12,17 +12,16 @@
 // only: IPVS works in softirq context and has no process), and the whole machine's busy CPU
 // per frame (/proc/stat, all CPUs; includes the load generator and anything else running, so
 // only a comparison within one run means something). Writes bench/results/dsr.json.
-import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { dsrForwarderBin, Lan, netnsUnavailable, waitLine } from '../test/helpers/netns.js';
+import { compileHelper } from './cc.js';
 import { CLK_TCK } from './procstat.js';
 
-const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const quick = process.env.BENCH_QUICK === '1';
 const ms = Number(process.env.BENCH_DSR_MS ?? (quick ? 1000 : 5000));
@@ -143,8 +142,7 @@ async function main(): Promise<number> {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pen-bench-dsr-'));
   try {
-    const flood = path.join(dir, 'dsr-flood');
-    await run('cc', ['-O2', '-o', flood, path.join(repoRoot, 'bench', 'helpers', 'dsr-flood.c')]);
+    const flood = compileHelper(repoRoot, dir, 'dsr-flood');
     log(`${ms} ms of ${SIZE}-byte UDP datagrams from 4 client addresses, per target`);
     const cells = [await benchPen(flood), await benchIpvs(flood)];
     const pen = cells[0]!;

@@ -13,10 +13,10 @@
 //
 //   BENCH_UDP_SOCKETS=N   client ports (flows)              [8]
 //   BENCH_UDP_WINDOW=N    datagrams outstanding per port    [16]
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import dgram from 'node:dgram';
 import path from 'node:path';
+import { compileHelper } from './cc.js';
 import type { BenchConfig, TargetName } from './config.js';
 import { sleep, waitUntil } from './ports.js';
 import { start, stop, type Child } from './processes.js';
@@ -134,15 +134,6 @@ interface ClientResult {
   ms: number;
 }
 
-/** Compiles udp-load.c into dir; returns the binary, or throws with the compiler's words. */
-function buildLoad(cfg: BenchConfig, dir: string): string {
-  const source = path.join(cfg.repoRoot, 'bench', 'helpers', 'udp-load.c'); // not copied to dist/
-  const bin = path.join(dir, 'udp-load');
-  const r = spawnSync('cc', ['-O2', '-o', bin, source], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error || r.status !== 0) throw new Error(`cc ${source}: ${r.error?.message ?? r.stderr.trim().slice(-300)}`);
-  return bin;
-}
-
 async function runClient(cfg: BenchConfig, load: string, port: number, seconds: number, sockets: number, window: number): Promise<ClientResult> {
   const ms = Math.max(200, Math.round(seconds * 1000));
   const drainMs = 2000;
@@ -196,7 +187,7 @@ export async function runUdpWorkload(cfg: BenchConfig, dir: string, results: Res
   let failures = 0;
   let load: string;
   try {
-    load = buildLoad(cfg, dir);
+    load = compileHelper(cfg.repoRoot, dir, 'udp-load');
   } catch (e) {
     const reason = hasCommand('cc') ? (e as Error).message : 'cc not installed (Debian: build-essential)';
     for (const t of cfg.targets) wr.cells[t] = { status: 'skipped', reason, metrics: {} };

@@ -109,10 +109,7 @@ int main(void) {
       die("accept");
     }
     pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, serve, (void *)(long)fd) != 0) close(fd);
-    pthread_attr_destroy(&attr);
+    if (pthread_create(&t, NULL, serve, (void *)(long)fd) != 0) close(fd);
+    else pthread_detach(t);
   }
 }
