@@ -8,6 +8,9 @@
 //                        (udp: bench/udp.ts, with its own knobs BENCH_UDP_SOCKETS/_WINDOW)
 //                        (mc-*: multi-core, free mode: see Placement below)
 //   BENCH_REPEAT=N       rounds per cell, median reported (default 3, quick 1)
+//   BENCH_MAX_STEAL=P    a round during which the hypervisor took more than P % of the used
+//                        CPUs' time (steal, /proc/stat) is measured again (default 5)
+//   BENCH_STEAL_RETRIES=N  at most N such repeats per round (default 2); the last is kept
 //   BENCH_DURATION=S     seconds per wrk run       BENCH_CONNECTIONS=N  wrk -c
 //   BENCH_BULK_MIB=N     bulk transfer size        BENCH_IDLE=N         idle connections
 //   BENCH_MC_WORKERS=N   mc-*: threads/processes per balancer and HTTP backend, and wrk -t (2)
@@ -62,6 +65,9 @@ export interface BenchConfig {
   loadCpu: number | null;
   /** Rounds per (workload, target) cell; the report shows the per-metric median. */
   repeat: number;
+  /** A round with more steal than this share (0..1) of its CPUs' time is measured again. */
+  maxSteal: number;
+  stealRetries: number;
   wrkThreads: number;
   wrkConnections: number;
   /** mc-* workloads: workers per balancer (and HTTP backend), wrk -t and -c. */
@@ -162,6 +168,8 @@ export function readConfig(env = process.env): BenchConfig {
     lbCpu: pinned ? 0 : null,
     loadCpu: pinned ? 1 : null,
     repeat: Math.max(1, Math.floor(num(env.BENCH_REPEAT, quick ? 1 : 3))),
+    maxSteal: num(env.BENCH_MAX_STEAL, 5) / 100,
+    stealRetries: Math.max(0, Math.floor(num(env.BENCH_STEAL_RETRIES, 2))),
     wrkThreads: 1,
     wrkConnections,
     mcWorkers,

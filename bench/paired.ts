@@ -16,7 +16,7 @@ import { readConfig, placement } from './config.js';
 import { startHttpBackend, httpAnswers } from './backends.js';
 import { makeTargets, type Lb, type Target } from './peers.js';
 import { installCleanupHandlers, stop, stopAll } from './processes.js';
-import { cpuSeconds } from './procstat.js';
+import { cpuSeconds, stealMeter } from './procstat.js';
 import { runWrk } from './workloads.js';
 import { median } from './report.js';
 import { sleep } from './ports.js';
@@ -31,6 +31,8 @@ interface Round {
   ratio: number;
   penRps: number;
   peerRps: number;
+  /** Share of the two CPUs' time the hypervisor took during the round, in %; null: unknown. */
+  stealPct: number | null;
 }
 
 async function main(): Promise<number> {
@@ -60,18 +62,21 @@ async function main(): Promise<number> {
             const load = { threads: 1, connections: cfg.wrkConnections, cpu: cfg.loadCpu };
             await Promise.all(lbs.map((lb) => runWrk(cfg, load, lb.port, 1, workload === 'close')));
             const before = lbs.map((lb) => cpuSeconds(lb.child!.pid));
+            const meter = stealMeter(cfg.lbCpu === null || cfg.loadCpu === null ? null : [cfg.lbCpu, cfg.loadCpu]);
             const done = await Promise.all(lbs.map((lb) => runWrk(cfg, load, lb.port, cfg.durationS, workload === 'close')));
             const after = lbs.map((lb) => cpuSeconds(lb.child!.pid));
+            const stolen = meter();
             if ([...before, ...after].some((v) => v === null)) throw new Error('a balancer exited during the load');
             const us = (i: number) => ((after[i]! - before[i]!) * 1e6) / done[i]!.requests;
             const iPen = order.indexOf(pen), iPeer = 1 - iPen;
             const round: Round = {
               penUs: us(iPen), peerUs: us(iPeer), ratio: us(iPen) / us(iPeer),
-              penRps: done[iPen]!.rps, peerRps: done[iPeer]!.rps,
+              penRps: done[iPen]!.rps, peerRps: done[iPeer]!.rps, stealPct: stolen === null ? null : stolen * 100,
             };
             list.push(round);
             log(`${workload} pen vs ${peer.name} (round ${r + 1}/${rounds}): ${round.penUs.toFixed(2)} vs ` +
-              `${round.peerUs.toFixed(2)} µs CPU per request, pen/${peer.name} ${round.ratio.toFixed(3)}`);
+              `${round.peerUs.toFixed(2)} µs CPU per request, pen/${peer.name} ${round.ratio.toFixed(3)}` +
+              (round.stealPct === null ? '' : `, steal ${round.stealPct.toFixed(1)} %`));
           } catch (e) {
             failures++;
             log(`${workload} pen vs ${peer.name} (round ${r + 1}): FAILED: ${(e as Error).message}`);
@@ -105,6 +110,12 @@ async function main(): Promise<number> {
       summary[workload] = { perPeer, best: best[0], ratio: best[1] };
       lines.push(`  ${workload.padEnd(9)} pen/best peer (${best[0]}) ${best[1].toFixed(3)}`);
     }
+  }
+  const steal = Object.values(results).flatMap((byPeer) => Object.values(byPeer).flat())
+    .map((x) => x.stealPct).filter((x): x is number => x !== null);
+  if (steal.length) {
+    lines.push(`  the hypervisor took ${median(steal).toFixed(1)} % of the two CPUs' time in the median round, ` +
+      `${Math.max(...steal).toFixed(1)} % at most (both balancers of a round alike)`);
   }
   process.stdout.write(lines.join('\n') + '\n');
   const out = path.join(path.dirname(cfg.resultsPath), 'paired.json');

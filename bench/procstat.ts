@@ -1,7 +1,8 @@
-// Reading a process's CPU time and memory from /proc (Linux only).
-// Contract: every function takes a pid the caller started; a pid that has gone away reads
-// as null (never throws), so a crashed load balancer shows up as a failed cell, not a crash.
+// Reading a process's CPU time and memory, and the CPUs' stolen time, from /proc (Linux only).
+// Contract: the per-process functions take a pid the caller started; a pid that has gone away
+// reads as null (never throws), so a crashed load balancer shows up as a failed cell, not a crash.
 import fs from 'node:fs';
+import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 
 /** Clock ticks per second (`getconf CLK_TCK`); utime/stime in /proc/PID/stat count these. */
@@ -96,4 +97,39 @@ export function nofileHardLimit(): number {
   } catch {
     return 1024;
   }
+}
+
+/** Steal ticks (the 8th value of a `cpuN` line of /proc/stat) summed over `cpus`; null when
+ *  the kernel reports no steal column for one of them. */
+function stealTicks(cpus: number[]): number | null {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync('/proc/stat', 'utf8').split('\n');
+  } catch {
+    return null;
+  }
+  let sum = 0;
+  for (const cpu of cpus) {
+    const f = lines.find((l) => l.startsWith(`cpu${cpu} `))?.split(/\s+/);
+    if (!f || f.length < 9) return null;
+    sum += Number(f[8]);
+  }
+  return sum;
+}
+
+/**
+ * Starts measuring the share of `cpus`' time that the hypervisor gave to other guests (steal).
+ * cpus null: every online CPU. Returns a function giving that share (0..1) from this call to
+ * its own, or null where /proc/stat has no steal column (bare metal reads 0).
+ */
+export function stealMeter(cpus: number[] | null): () => number | null {
+  const list = cpus ?? Array.from({ length: os.availableParallelism() }, (_, i) => i);
+  const t0 = process.hrtime.bigint();
+  const s0 = stealTicks(list);
+  return () => {
+    const s1 = stealTicks(list);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (s0 === null || s1 === null || seconds <= 0) return null;
+    return Math.min(1, (s1 - s0) / CLK_TCK / seconds / list.length);
+  };
 }
