@@ -1,5 +1,6 @@
-// The bench's C helpers (bench/helpers/*.c: the UDP load, the bulk backend, the DSR flood),
-// compiled with `cc -O2` into a run's temp dir. The sources are not copied to dist/.
+// The bench's C helpers (bench/helpers/*.c: the UDP load, the bulk backend, the DSR flood, the
+// null system call timing), compiled with `cc -O2` into a run's temp dir. The sources are not
+// copied to dist/.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 

@@ -14,6 +14,8 @@ import { makeWorkloads, type Metrics, type Workload } from './workloads.js';
 import { installCleanupHandlers, stop, stopAll } from './processes.js';
 import { computeRatios, medianMetrics, renderText, writeJson, type Results, type WorkloadResult } from './report.js';
 import { anyOutput } from './versions.js';
+import { compileHelper } from './cc.js';
+import { spawnSync } from 'node:child_process';
 import { sleep } from './ports.js';
 import { CLK_TCK, stealMeter } from './procstat.js';
 import { runUdpWorkload } from './udp.js';
@@ -177,6 +179,24 @@ function spreadNote(wr: WorkloadResult): string | null {
     'since start: probe, warm-up and measured run; SO_REUSEPORT, the kernel spreads them by address and port)';
 }
 
+/**
+ * Nanoseconds per null system call on the balancer's CPU (helpers/syscall-cost.c), or null with
+ * the reason logged: what a system call costs decides what batching them is worth, so the
+ * report names it beside the host.
+ */
+function syscallNs(cfg: BenchConfig, dir: string): number | null {
+  try {
+    const bin = compileHelper(cfg.repoRoot, dir, 'syscall-cost');
+    const argv = cfg.lbCpu === null ? [bin] : ['taskset', '-c', String(cfg.lbCpu), bin];
+    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(r.error?.message ?? r.stderr.trim());
+    return (JSON.parse(r.stdout) as { ns: number }).ns;
+  } catch (e) {
+    log(`null system call cost not measured: ${(e as Error).message}`);
+    return null;
+  }
+}
+
 async function main(): Promise<number> {
   const cfg = readConfig();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pen-bench-'));
@@ -188,11 +208,14 @@ async function main(): Promise<number> {
   const targets = makeTargets(cfg);
   const pinned = makeWorkloads(cfg, 'pinned');
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const nullSyscallNs = syscallNs(cfg, dir);
   const results: Results = {
     meta: {
       date: new Date().toISOString(),
       quick: cfg.quick,
-      host: `${os.availableParallelism()} CPUs (${cpu}), Linux ${os.release()}, node ${process.version}`,
+      host: `${os.availableParallelism()} CPUs (${cpu}), Linux ${os.release()}, node ${process.version}` +
+        (nullSyscallNs === null ? '' : `; a null system call costs ${(nullSyscallNs / 1000).toFixed(2)} µs`),
+      nullSyscallNs,
       pinning:
         cfg.lbCpu === null
           ? 'not pinned (one CPU)'
