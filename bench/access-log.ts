@@ -7,7 +7,7 @@
 // The result goes into results.meta.accessLog and, as one line, into the notes printed in
 // the report's header (the ratio "with / without", target >= 0.90). After each logging round
 // the lines (datagrams) that arrived are compared with wrk's requests, so a log that silently
-// lost records would show here.
+// lost records would show here. A round the hypervisor disturbed is measured again (steal.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BenchConfig } from './config.js';
@@ -17,6 +17,7 @@ import { sleep } from './ports.js';
 import { start, stop } from './processes.js';
 import { medianMetrics, type Results } from './report.js';
 import { makeWorkloads, type Metrics } from './workloads.js';
+import { placementCpus, stealNote, steadyRound, type StealCount } from './steal.js';
 
 type Variant = 'off' | 'file' | 'udp';
 const VARIANTS: Variant[] = ['off', 'file', 'udp'];
@@ -59,6 +60,7 @@ export async function runAccessLogWorkload(cfg: BenchConfig, dir: string, result
   const backend = await startHttpBackend(cfg, dir);
   const sink = start({ name: 'udp log sink', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: process.execPath, args: ['-e', SINK], stdin: 'pipe' });
   const samples = new Map<Variant, Metrics[]>();
+  const stolen: StealCount = { retried: 0, kept: [] };
   try {
     const { port: sinkPort } = await sink.nextJson<{ port: number }>(10_000);
     let sinkSeen = 0;
@@ -69,35 +71,42 @@ export async function runAccessLogWorkload(cfg: BenchConfig, dir: string, result
         const pen = makeTargets({ ...cfg, targets: ['pen'], penArgs: [...cfg.penArgs, ...extra] })[0]!;
         const tag = `access log ${v}${cfg.repeat > 1 ? ` (round ${round + 1}/${cfg.repeat})` : ''}`;
         log(`${tag} ...`);
-        let lb: Lb | undefined;
         try {
-          lb = await pen.start(backend.port, dir, `accesslog-${v}`, work.answers, work.placement);
-          const m = await work.run(lb);
-          await sleep(300); // the last batch of records
-          if (v === 'file') m.logged = countLines(file);
-          if (v === 'udp') {
-            sink.send('count');
-            const { count } = await sink.nextJson<{ count: number }>(5_000);
-            m.logged = count - sinkSeen;
-            sinkSeen = count;
-          }
+          const m = await steadyRound(cfg, placementCpus(work.placement), v, tag, stolen, log, async () => {
+            let lb: Lb | undefined;
+            try {
+              lb = await pen.start(backend.port, dir, `accesslog-${v}`, work.answers, work.placement);
+              const got = await work.run(lb);
+              await sleep(300); // the last batch of records
+              if (v === 'file') got.logged = countLines(file);
+              if (v === 'udp') {
+                sink.send('count');
+                const { count } = await sink.nextJson<{ count: number }>(5_000);
+                got.logged = count - sinkSeen;
+                sinkSeen = count;
+              }
+              return got;
+            } finally {
+              if (lb?.child) await stop(lb.child);
+              fs.rmSync(file, { force: true });
+              await sleep(200);
+            }
+          });
           samples.set(v, [...(samples.get(v) ?? []), m]);
           log(`${tag}: ${Math.round(m.rps ?? 0).toLocaleString('en-US')} conn/s` +
             `${m.logged !== undefined ? `, ${m.logged.toLocaleString('en-US')} lines for ${(m.requests ?? 0).toLocaleString('en-US')} measured requests (+ warm-up and probe)` : ''}`);
         } catch (e) {
           failures++;
           log(`${tag}: FAILED: ${(e as Error).message.replace(/\s+/g, ' ').slice(0, 400)}`);
-        } finally {
-          if (lb?.child) await stop(lb.child);
-          fs.rmSync(file, { force: true });
         }
-        await sleep(200);
       }
     }
   } finally {
     await stop(sink);
     await stop(backend.child);
   }
+  const note = stealNote(cfg, 'access log', stolen);
+  if (note) results.notes.push(note);
   const med = Object.fromEntries([...samples].map(([v, runs]) => [v, medianMetrics(runs)])) as Partial<Record<Variant, Metrics>>;
   const ratio = (v: Variant): number | null => {
     const a = med[v]?.rps;

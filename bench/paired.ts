@@ -17,6 +17,7 @@ import { startHttpBackend, httpAnswers } from './backends.js';
 import { makeTargets, type Lb, type Target } from './peers.js';
 import { installCleanupHandlers, stop, stopAll } from './processes.js';
 import { cpuSeconds, stealMeter } from './procstat.js';
+import { placementCpus } from './steal.js';
 import { runWrk } from './workloads.js';
 import { median } from './report.js';
 import { sleep } from './ports.js';
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
             const load = { threads: 1, connections: cfg.wrkConnections, cpu: cfg.loadCpu };
             await Promise.all(lbs.map((lb) => runWrk(cfg, load, lb.port, 1, workload === 'close')));
             const before = lbs.map((lb) => cpuSeconds(lb.child!.pid));
-            const meter = stealMeter(cfg.lbCpu === null || cfg.loadCpu === null ? null : [cfg.lbCpu, cfg.loadCpu]);
+            const meter = stealMeter(placementCpus(where));
             const done = await Promise.all(lbs.map((lb) => runWrk(cfg, load, lb.port, cfg.durationS, workload === 'close')));
             const after = lbs.map((lb) => cpuSeconds(lb.child!.pid));
             const stolen = meter();

@@ -17,7 +17,8 @@ import { anyOutput } from './versions.js';
 import { compileHelper } from './cc.js';
 import { spawnSync } from 'node:child_process';
 import { sleep } from './ports.js';
-import { CLK_TCK, stealMeter } from './procstat.js';
+import { CLK_TCK } from './procstat.js';
+import { placementCpus, stealNote, steadyRound, type StealCount } from './steal.js';
 import { runUdpWorkload } from './udp.js';
 import { runTlsWorkloads } from './tls.js';
 import { runAccessLogWorkload } from './access-log.js';
@@ -80,7 +81,8 @@ async function runCells(cfg: BenchConfig, dir: string, targets: Target[], worklo
           const tag = `${w.name} / ${t.name}${cfg.repeat > 1 ? ` (round ${round + 1}/${cfg.repeat})` : ''}`;
           log(`${tag} ...`);
           try {
-            const metrics = await measureRound(cfg, w, t, backend.port, dir, tag, stolen);
+            const metrics = await steadyRound(cfg, placementCpus(w.placement), t.name, tag, stolen, log,
+              () => measureRound(w, t, backend.port, dir));
             samples.set(t.name, [...(samples.get(t.name) ?? []), metrics]);
             log(`${tag}: ${headline(metrics)}`);
           } catch (e) {
@@ -91,7 +93,8 @@ async function runCells(cfg: BenchConfig, dir: string, targets: Target[], worklo
           }
         }
       }
-      if (stolen.retried || stolen.kept.length) results.notes.push(stealNote(cfg, w.name, stolen));
+      const note = stealNote(cfg, w.name, stolen);
+      if (note) results.notes.push(note);
       for (const t of targets) {
         if (t.skipReason) wr.cells[t.name] = { status: 'skipped', reason: t.skipReason, metrics: {} };
         else if (!backend) {
@@ -116,51 +119,16 @@ async function runCells(cfg: BenchConfig, dir: string, targets: Target[], worklo
   return failures;
 }
 
-/** Rounds of one workload measured again for steal, and those kept above the bound anyway. */
-interface StealCount {
-  retried: number;
-  kept: string[];
-}
-
-/**
- * One round of workload `w` through target `t` (started fresh, stopped after). A round during
- * which the hypervisor took more than cfg.maxSteal of the workload's CPUs' time measured the
- * host, not the balancer: it is run again, at most cfg.stealRetries times, and counted in
- * `stolen`. Returns the metrics with `stealPct`; throws when the target fails.
- */
-async function measureRound(cfg: BenchConfig, w: Workload, t: Target, port: number, dir: string, tag: string,
-  stolen: StealCount): Promise<Metrics> {
-  const p = w.placement;
-  const cpus = p.lbCpu === null || p.loadCpu === null ? null : [...new Set([p.lbCpu, p.loadCpu])];
-  for (let attempt = 0; ; attempt++) {
-    let lb: Lb | undefined;
-    let metrics: Metrics;
-    let share: number | null;
-    try {
-      lb = await t.start(port, dir, w.name, w.answers, p);
-      const meter = stealMeter(cpus);
-      metrics = await w.run(lb);
-      share = meter();
-    } finally {
-      if (lb?.child) await stop(lb.child);
-      await sleep(200); // let the kernel retire the last connections before the next run
-    }
-    if (share === null) return metrics;
-    metrics.stealPct = share * 100;
-    if (share <= cfg.maxSteal) return metrics;
-    if (attempt >= cfg.stealRetries) {
-      stolen.kept.push(`${t.name} ${(share * 100).toFixed(0)} %`);
-      return metrics;
-    }
-    stolen.retried++;
-    log(`${tag}: ${(share * 100).toFixed(1)} % of the CPUs' time was stolen by the hypervisor: measured again`);
+/** One round of workload `w` through target `t`: started fresh, measured, stopped. */
+async function measureRound(w: Workload, t: Target, port: number, dir: string): Promise<Metrics> {
+  let lb: Lb | undefined;
+  try {
+    lb = await t.start(port, dir, w.name, w.answers, w.placement);
+    return await w.run(lb);
+  } finally {
+    if (lb?.child) await stop(lb.child);
+    await sleep(200); // let the kernel retire the last connections before the next run
   }
-}
-
-function stealNote(cfg: BenchConfig, name: string, s: StealCount): string {
-  const bound = `${(cfg.maxSteal * 100).toFixed(0)} %`;
-  return `${name}: ${s.retried} round(s) measured again because the hypervisor took more than ${bound} of the CPUs' time` +
-    (s.kept.length ? `; kept above ${bound} after ${cfg.stealRetries} repeats: ${s.kept.join(', ')}` : '');
 }
 
 /**

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import type { BenchConfig, TargetName, WorkloadName } from './config.js';
+import { placement, type BenchConfig, type TargetName, type WorkloadName } from './config.js';
 import { HTTP_BODY, startHttpBackend, type Backend } from './backends.js';
 import { sleep } from './ports.js';
 import { start, stop, type Child } from './processes.js';
@@ -23,6 +23,7 @@ import { computeRatios, medianMetrics, type Results, type WorkloadResult } from 
 import { commandVersion, hasCommand, whyNotRunnable } from './versions.js';
 import { parseWrk, type Metrics } from './workloads.js';
 import { nginxStreamHead, nginxStreamSkipReason, startOnFreePort } from './peers.js';
+import { placementCpus, stealNote, steadyRound, type StealCount } from './steal.js';
 
 const TLS12_CIPHERS = 'ECDHE-ECDSA-AES128-GCM-SHA256';
 
@@ -231,18 +232,27 @@ export async function runTlsWorkloads(cfg: BenchConfig, dir: string, results: Re
     backend = await startHttpBackend(cfg, dir);
     for (const wr of wrs.values()) wr.backend = backend.description;
     const ts = targets(cfg, dir, pem, suite, backend.port);
+    const cpus = placementCpus(placement(cfg, 'pinned'));
     for (const [name, wr] of wrs) {
       const close = name === 'tls-handshake';
       const samples = new Map<TargetName, Metrics[]>();
+      const stolen: StealCount = { retried: 0, kept: [] };
       for (let round = 0; round < cfg.repeat; round++) {
         for (const t of ts) {
           if (t.skipReason || wr.cells[t.name]?.status === 'failed') continue;
           const tag = `${name} / ${t.name}${cfg.repeat > 1 ? ` (round ${round + 1}/${cfg.repeat})` : ''}`;
           log(`${tag} ...`);
-          let lb: TlsLb | undefined;
           try {
-            lb = await startTarget(t);
-            const m = await measure(cfg, lb, close);
+            const m = await steadyRound(cfg, cpus, t.name, tag, stolen, log, async () => {
+              let lb: TlsLb | undefined;
+              try {
+                lb = await startTarget(t);
+                return await measure(cfg, lb, close);
+              } finally {
+                if (lb) await stop(lb.child);
+                await sleep(200);
+              }
+            });
             samples.set(t.name, [...(samples.get(t.name) ?? []), m]);
             const per = close ? m.cpuPerHandshakeUs : m.cpuPerReqUs;
             log(`${tag}: ${Math.round(m.rps!).toLocaleString('en-US')} ${close ? 'handshakes' : 'requests'}/s, LB ${per!.toFixed(2)} µs CPU each`);
@@ -251,12 +261,11 @@ export async function runTlsWorkloads(cfg: BenchConfig, dir: string, results: Re
             const reason = (e as Error).message.replace(/\s+/g, ' ').slice(0, 600);
             wr.cells[t.name] = { status: 'failed', reason, metrics: {} };
             log(`${tag}: FAILED: ${reason}`);
-          } finally {
-            if (lb) await stop(lb.child);
           }
-          await sleep(200);
         }
       }
+      const note = stealNote(cfg, name, stolen);
+      if (note) results.notes.push(note);
       for (const t of ts) {
         if (t.skipReason) wr.cells[t.name] = { status: 'skipped', reason: t.skipReason, metrics: {} };
         else if (wr.cells[t.name]?.status !== 'failed') {
