@@ -10,6 +10,10 @@
  *       keeps WINDOW datagrams of SIZE bytes outstanding and sends one new datagram per reply
  *       for MS milliseconds, then waits up to DRAIN_MS for the replies still due and prints
  *       {"sent":..,"received":..,"lost":..,"ms":..} (ms: the sending phase).
+ *   udp-load sink
+ *       Binds 127.0.0.1 (port chosen by the OS) with a 32 MiB receive buffer, prints {"port":N},
+ *       and counts the datagrams it receives; for each line on stdin it prints {"count":N}
+ *       (everything received so far, the queue drained first). Exits at the end of stdin.
  * Exit status 0 on success, 1 on a system error (message on stderr). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -176,10 +180,70 @@ static int client(int port, int nsock, int window, int size, int ms, int drain_m
   return 0;
 }
 
+/* Reads every datagram queued on fd without waiting; returns how many. */
+static long long drain(int fd) {
+  static char bufs[BATCH][2048];
+  static struct mmsghdr msgs[BATCH];
+  static struct iovec iov[BATCH];
+  long long got = 0;
+  for (;;) {
+    for (int i = 0; i < BATCH; i++) {
+      iov[i].iov_base = bufs[i];
+      iov[i].iov_len = sizeof bufs[i];
+      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+    if (n > 0) {
+      got += n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) die("recvmmsg");
+    return got;
+  }
+}
+
+static int sink(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) die("socket");
+  int size = 32 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) /* root only */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  struct sockaddr_in a = loopback(0);
+  socklen_t len = sizeof a;
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
+  if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) die("getsockname");
+  printf("{\"port\":%d}\n", ntohs(a.sin_port));
+  fflush(stdout);
+  long long count = 0;
+  struct pollfd p[2] = {{fd, POLLIN, 0}, {0, POLLIN, 0}};
+  for (;;) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll");
+    }
+    if (p[0].revents & POLLIN) count += drain(fd);
+    if (p[1].revents & (POLLIN | POLLHUP)) {
+      char line[256];
+      ssize_t n = read(0, line, sizeof line);
+      if (n <= 0) return 0;
+      for (ssize_t i = 0; i < n; i++) {
+        if (line[i] != '\n') continue;
+        count += drain(fd);
+        printf("{\"count\":%lld}\n", count);
+        fflush(stdout);
+      }
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "echo") == 0) return echo();
+  if (argc == 2 && strcmp(argv[1], "sink") == 0) return sink();
   if (argc == 8 && strcmp(argv[1], "client") == 0)
     return client(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]), atoi(argv[7]));
-  fprintf(stderr, "usage: udp-load echo | udp-load client PORT SOCKETS WINDOW SIZE MS DRAIN_MS\n");
+  fprintf(stderr, "usage: udp-load echo | udp-load sink | udp-load client PORT SOCKETS WINDOW SIZE MS DRAIN_MS\n");
   return 2;
 }
