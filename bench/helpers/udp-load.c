@@ -57,6 +57,16 @@ static void big_buffers(int fd) {
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
+/* Binds fd to 127.0.0.1 on a port the OS chooses and prints {"port":N}. */
+static void announce(int fd) {
+  struct sockaddr_in a = loopback(0);
+  socklen_t len = sizeof a;
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
+  if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) die("getsockname");
+  printf("{\"port\":%d}\n", ntohs(a.sin_port));
+  fflush(stdout);
+}
+
 static int echo(void) {
   static char bufs[BATCH][MAX_SIZE];
   static struct mmsghdr msgs[BATCH];
@@ -65,12 +75,7 @@ static int echo(void) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) die("socket");
   big_buffers(fd);
-  struct sockaddr_in a = loopback(0);
-  socklen_t len = sizeof a;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
-  if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) die("getsockname");
-  printf("{\"port\":%d}\n", ntohs(a.sin_port));
-  fflush(stdout);
+  announce(fd);
   for (;;) {
     for (int i = 0; i < BATCH; i++) {
       iov[i].iov_base = bufs[i];
@@ -211,12 +216,7 @@ static int sink(void) {
   int size = 32 << 20;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0) /* root only */
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  struct sockaddr_in a = loopback(0);
-  socklen_t len = sizeof a;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
-  if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) die("getsockname");
-  printf("{\"port\":%d}\n", ntohs(a.sin_port));
-  fflush(stdout);
+  announce(fd);
   long long count = 0;
   struct pollfd p[2] = {{fd, POLLIN, 0}, {0, POLLIN, 0}};
   for (;;) {
