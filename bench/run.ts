@@ -4,6 +4,7 @@
 // bench/results/latest.json, and exits 1 when a cell failed (a skipped target or workload is
 // not a failure).
 // Every process it starts is stopped by pid before it exits, also on error and Ctrl-C.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,6 @@ import { installCleanupHandlers, stop, stopAll } from './processes.js';
 import { computeRatios, medianMetrics, renderText, writeJson, type Results, type WorkloadResult } from './report.js';
 import { anyOutput } from './versions.js';
 import { compileHelper } from './cc.js';
-import { spawnSync } from 'node:child_process';
 import { sleep } from './ports.js';
 import { CLK_TCK } from './procstat.js';
 import { placementCpus, stealNote, steadyRound, type StealCount } from './steal.js';

@@ -23,7 +23,7 @@ import { start, stop, type Child } from './processes.js';
 import { cpuSeconds } from './procstat.js';
 import { computeRatios, type Results, type WorkloadResult } from './report.js';
 import type { Metrics } from './workloads.js';
-import { hasCommand, whyNotRunnable } from './versions.js';
+import { whyNotRunnable } from './versions.js';
 import { nginxStreamHead, nginxStreamSkipReason, startOnFreePort } from './peers.js';
 
 const SIZE = 64;
@@ -189,7 +189,7 @@ export async function runUdpWorkload(cfg: BenchConfig, dir: string, results: Res
   try {
     load = compileHelper(cfg.repoRoot, dir, 'udp-load');
   } catch (e) {
-    const reason = hasCommand('cc') ? (e as Error).message : 'cc not installed (Debian: build-essential)';
+    const reason = (e as Error).message;
     for (const t of cfg.targets) wr.cells[t] = { status: 'skipped', reason, metrics: {} };
     log(`udp: skipped: ${reason}`);
     return 0;

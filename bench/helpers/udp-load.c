@@ -11,9 +11,10 @@
  *       for MS milliseconds, then waits up to DRAIN_MS for the replies still due and prints
  *       {"sent":..,"received":..,"lost":..,"ms":..} (ms: the sending phase).
  *   udp-load sink
- *       Binds 127.0.0.1 (port chosen by the OS) with a 32 MiB receive buffer, prints {"port":N},
- *       and counts the datagrams it receives; for each line on stdin it prints {"count":N}
- *       (everything received so far, the queue drained first). Exits at the end of stdin.
+ *       Binds 127.0.0.1 (port chosen by the OS) with a 32 MiB receive buffer (as root; else up
+ *       to net.core.rmem_max), prints {"port":N}, and counts the datagrams it receives; for
+ *       each line on stdin it prints {"count":N} (everything received so far, the queue
+ *       drained first). Exits at the end of stdin.
  * Exit status 0 on success, 1 on a system error (message on stderr). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -191,14 +192,13 @@ static long long drain(int fd) {
   static struct mmsghdr msgs[BATCH];
   static struct iovec iov[BATCH];
   long long got = 0;
+  for (int i = 0; i < BATCH; i++) { /* recvmmsg changes only msg_len and msg_flags */
+    iov[i].iov_base = bufs[i];
+    iov[i].iov_len = sizeof bufs[i];
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
   for (;;) {
-    for (int i = 0; i < BATCH; i++) {
-      iov[i].iov_base = bufs[i];
-      iov[i].iov_len = sizeof bufs[i];
-      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-    }
     int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
     if (n > 0) {
       got += n;
