@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "util/clock.h"
+#include "util/thread_name.h"
 
 namespace pen {
 
@@ -40,6 +41,7 @@ void Worker::stop() {
 }
 
 void Worker::run() {
+  util::nameThisThread(std::string("pen-") + kind() + "-" + std::to_string(index_));
   std::vector<loop::Event> evs(kMaxEvents);
   int timeout = -1;
   for (;;) {

@@ -65,6 +65,8 @@ class Worker {
   virtual void addLiveClientBytes(std::vector<ClientInfo>& clients) { (void)clients; }
 
   int index() const { return index_; }
+  /* "tcp" or "udp": the thread is named pen-KIND-INDEX (ps -L, top -H). */
+  virtual const char* kind() const = 0;
   /* Clients (UDP: flows) this worker took on; any thread. */
   uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
   /* How this worker reads and writes sockets (fixed once made; any thread): batched with

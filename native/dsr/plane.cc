@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "util/clock.h"
+#include "util/thread_name.h"
 
 namespace pen::dsr {
 
@@ -19,6 +20,7 @@ bool Plane::start(const std::string& ifname, Config cfg, std::string& err) {
   stopping_ = false;
   try {
     thread_ = std::thread([this] {
+      util::nameThisThread("pen-dsr");
       Forwarder fwd(*port_, proc_);
       std::string e;
       if (!fwd.run(wake_, [this] { return turn(); }, e)) std::fprintf(stderr, "pen: %s\n", e.c_str());

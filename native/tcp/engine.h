@@ -26,6 +26,7 @@ class Engine final : public Worker {
   ~Engine() override;
 
   void listConnections(std::vector<ConnInfo>& out) override;
+  const char* kind() const override { return "tcp"; }
   bool ioBatched() const override { return batch_ != nullptr; }
   std::string ioPlainWhy() const override { return ioPlainWhy_; }
 

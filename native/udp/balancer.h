@@ -49,6 +49,7 @@ class Balancer final : public Worker {
 
   void listConnections(std::vector<ConnInfo>& out) override;
   void addLiveClientBytes(std::vector<ClientInfo>& clients) override;
+  const char* kind() const override { return "udp"; }
 
  private:
   // ---- balancer.cc: the Worker hooks, expiry ----

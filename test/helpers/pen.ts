@@ -287,6 +287,12 @@ export async function runPen(args: string[], opts: { timeoutMs?: number; nofile?
   }
 }
 
+/** The names of pid's threads (Linux: /proc/PID/task/TID/comm), sorted. */
+export function threadNames(pid: number): string[] {
+  const dir = `/proc/${pid}/task`;
+  return fs.readdirSync(dir).map((tid) => fs.readFileSync(`${dir}/${tid}/comm`, 'utf8').trim()).sort();
+}
+
 /** Whether a process with this pid exists (signal 0). */
 export function pidAlive(pid: number): boolean {
   try {

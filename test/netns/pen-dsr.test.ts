@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { Lan, netnsUnavailable } from '../helpers/netns.js';
-import { PEN_BIN, runPen } from '../helpers/pen.js';
+import { PEN_BIN, runPen, threadNames } from '../helpers/pen.js';
 import { sleep } from '../helpers/time.js';
 
 const skip = netnsUnavailable() ?? false;
@@ -109,6 +109,8 @@ test('pen dsr_if: HTTP through the VIP reaches the servers; a server added by `s
     assert.match(page, /<h2>Direct Server Return<\/h2>/);
     assert.ok(page.includes(`<td>${after[hit]!.frames}</td>`), 'the status page shows the frames');
     assert.equal(await s.penctl('dsr_if'), 'eth0\n');
+    const pid = Number(await s.penctl('pid'));
+    assert.ok(threadNames(pid).includes('pen-dsr'), `the forwarding thread is named: ${threadNames(pid)}`);
     assert.match(await s.penctl('dsr_if eth1'), /set at start-up/);
     // blacklisting a server takes it out of the DSR table at once (Pen's table never changed)
     await s.penctl('server 0 blacklist 60');

@@ -15,7 +15,7 @@ import { startBanner, startHttpNamed } from '../../helpers/backends.js';
 import { holdOne } from '../../helpers/clients.js';
 import { command, penWithControl, servers, tallyRequests } from '../../helpers/control.js';
 import { loopback, removeDir, tempDir, type Endpoint } from '../../helpers/net.js';
-import { penOn, runPen } from '../../helpers/pen.js';
+import { penOn, runPen, threadNames } from '../../helpers/pen.js';
 import { scoped, type Scope } from '../../helpers/scope.js';
 import { waitFor } from '../../helpers/time.js';
 
@@ -128,6 +128,14 @@ test('workers 2: a second pen on the same port fails with "address in use"', () 
   }
   assert.deepEqual(await tallyRequests(pen.endpoint, 4), { A: 4 }, 'the first pen keeps serving');
 }));
+
+test('workers 2: the data-plane threads are named pen-tcp-0 and pen-tcp-1 (ps -L, top -H)',
+  { skip: process.platform === 'linux' ? false : 'reads /proc' }, () => scoped(async (s) => {
+    const a = s.backend(await startHttpNamed('A', { host: ip(72) }));
+    const pen = s.pen(await penOn(ip(71), TWO, [a.spec]));
+    await waitFor(() => threadNames(pen.pid).filter((n) => n.startsWith('pen-')).length === 2, 5000, 'named threads');
+    assert.deepEqual(threadNames(pen.pid).filter((n) => n.startsWith('pen-')), ['pen-tcp-0', 'pen-tcp-1']);
+  }));
 
 test('workers: set at start-up only; auto means one per CPU', () => scoped(async (s) => {
   const a = s.backend(await startHttpNamed('A', { host: ip(52) }));

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 
 import { command, userArgs } from '../../helpers/control.js';
 import { freePort, loopback, removeDir, tempDir } from '../../helpers/net.js';
+import { threadNames } from '../../helpers/pen.js';
 import { scoped } from '../../helpers/scope.js';
 import { waitFor } from '../../helpers/time.js';
 import { startUdpBackend } from '../../helpers/udp-backends.js';
@@ -29,6 +30,10 @@ test('udp, workers 2: every query answered, a client IP keeps its server, flows 
     '-w', path.join(dir, 'status.html')], [a.spec, b.spec]);
   s.defer(() => pen.kill());
   await waitFor(async () => (await command(control, 'workers').catch(() => '')) === '2\n', 5000, 'the control port');
+  if (process.platform === 'linux') {
+    await waitFor(() => threadNames(pen.pid).filter((n) => n.startsWith('pen-')).length === 2, 5000, 'named threads');
+    assert.deepEqual(threadNames(pen.pid).filter((n) => n.startsWith('pen-')), ['pen-udp-0', 'pen-udp-1']);
+  }
 
   const first: string[] = [];
   for (let i = 0; i < 16; i++) first.push(await dig(pen.endpoint, ip(100)));
