@@ -18,7 +18,7 @@ import { anyOutput } from './versions.js';
 import { compileHelper } from './cc.js';
 import { sleep } from './ports.js';
 import { CLK_TCK } from './procstat.js';
-import { placementCpus, stealNote, steadyRound, type StealCount } from './steal.js';
+import { measureRounds, placementCpus } from './steal.js';
 import { runUdpWorkload } from './udp.js';
 import { runTlsWorkloads } from './tls.js';
 import { runAccessLogWorkload } from './access-log.js';
@@ -71,37 +71,14 @@ async function runCells(cfg: BenchConfig, dir: string, targets: Target[], worklo
           failures++;
         }
       }
-      // Rounds interleave the targets (direct, pen, haproxy, ... then again), so that a
-      // burst of outside noise spreads over all of them; each cell reports the median.
-      const samples = new Map<TargetName, Metrics[]>();
-      const stolen: StealCount = { retried: 0, kept: [] };
-      for (let round = 0; round < cfg.repeat && backend; round++) {
+      if (backend) {
+        failures += await measureRounds(cfg, results, wr, targets, placementCpus(w.placement), log, headline,
+          (t) => measureRound(w, t, backend.port, dir));
+      } else {
         for (const t of targets) {
-          if (t.skipReason || wr.cells[t.name]?.status === 'failed') continue;
-          const tag = `${w.name} / ${t.name}${cfg.repeat > 1 ? ` (round ${round + 1}/${cfg.repeat})` : ''}`;
-          log(`${tag} ...`);
-          try {
-            const metrics = await steadyRound(cfg, placementCpus(w.placement), t.name, tag, stolen, log,
-              () => measureRound(w, t, backend.port, dir));
-            samples.set(t.name, [...(samples.get(t.name) ?? []), metrics]);
-            log(`${tag}: ${headline(metrics)}`);
-          } catch (e) {
-            failures++;
-            const reason = (e as Error).message.replace(/\s+/g, ' ').slice(0, 600);
-            wr.cells[t.name] = { status: 'failed', reason, metrics: {} };
-            log(`${tag}: FAILED: ${reason}`);
-          }
-        }
-      }
-      const note = stealNote(cfg, w.name, stolen);
-      if (note) results.notes.push(note);
-      for (const t of targets) {
-        if (t.skipReason) wr.cells[t.name] = { status: 'skipped', reason: t.skipReason, metrics: {} };
-        else if (!backend) {
-          wr.cells[t.name] = { status: w.skipReason ? 'skipped' : 'failed', reason: backendError ?? '', metrics: {} };
-        } else if (wr.cells[t.name]?.status !== 'failed') {
-          const runs = samples.get(t.name) ?? [];
-          wr.cells[t.name] = { status: 'ok', metrics: medianMetrics(runs), ...(runs.length > 1 ? { runs } : {}) };
+          wr.cells[t.name] = t.skipReason
+            ? { status: 'skipped', reason: t.skipReason, metrics: {} }
+            : { status: w.skipReason ? 'skipped' : 'failed', reason: backendError ?? '', metrics: {} };
         }
       }
       computeRatios(wr);

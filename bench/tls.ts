@@ -19,11 +19,11 @@ import { HTTP_BODY, startHttpBackend, type Backend } from './backends.js';
 import { sleep } from './ports.js';
 import { start, stop, type Child } from './processes.js';
 import { cpuSeconds } from './procstat.js';
-import { computeRatios, medianMetrics, type Results, type WorkloadResult } from './report.js';
+import { computeRatios, type Results, type WorkloadResult } from './report.js';
 import { commandVersion, hasCommand, whyNotRunnable } from './versions.js';
 import { parseWrk, type Metrics } from './workloads.js';
 import { nginxStreamHead, nginxStreamSkipReason, startOnFreePort } from './peers.js';
-import { placementCpus, stealNote, steadyRound, type StealCount } from './steal.js';
+import { measureRounds, placementCpus } from './steal.js';
 
 const TLS12_CIPHERS = 'ECDHE-ECDSA-AES128-GCM-SHA256';
 
@@ -235,44 +235,18 @@ export async function runTlsWorkloads(cfg: BenchConfig, dir: string, results: Re
     const cpus = placementCpus(placement(cfg, 'pinned'));
     for (const [name, wr] of wrs) {
       const close = name === 'tls-handshake';
-      const samples = new Map<TargetName, Metrics[]>();
-      const stolen: StealCount = { retried: 0, kept: [] };
-      for (let round = 0; round < cfg.repeat; round++) {
-        for (const t of ts) {
-          if (t.skipReason || wr.cells[t.name]?.status === 'failed') continue;
-          const tag = `${name} / ${t.name}${cfg.repeat > 1 ? ` (round ${round + 1}/${cfg.repeat})` : ''}`;
-          log(`${tag} ...`);
-          try {
-            const m = await steadyRound(cfg, cpus, t.name, tag, stolen, log, async () => {
-              let lb: TlsLb | undefined;
-              try {
-                lb = await startTarget(t);
-                return await measure(cfg, lb, close);
-              } finally {
-                if (lb) await stop(lb.child);
-                await sleep(200);
-              }
-            });
-            samples.set(t.name, [...(samples.get(t.name) ?? []), m]);
-            const per = close ? m.cpuPerHandshakeUs : m.cpuPerReqUs;
-            log(`${tag}: ${Math.round(m.rps!).toLocaleString('en-US')} ${close ? 'handshakes' : 'requests'}/s, LB ${per!.toFixed(2)} µs CPU each`);
-          } catch (e) {
-            failures++;
-            const reason = (e as Error).message.replace(/\s+/g, ' ').slice(0, 600);
-            wr.cells[t.name] = { status: 'failed', reason, metrics: {} };
-            log(`${tag}: FAILED: ${reason}`);
-          }
+      const headline = (m: Metrics) => `${Math.round(m.rps!).toLocaleString('en-US')} ${close ? 'handshakes' : 'requests'}/s, ` +
+        `LB ${(close ? m.cpuPerHandshakeUs : m.cpuPerReqUs)!.toFixed(2)} µs CPU each`;
+      failures += await measureRounds(cfg, results, wr, ts, cpus, log, headline, async (t) => {
+        let lb: TlsLb | undefined;
+        try {
+          lb = await startTarget(t);
+          return await measure(cfg, lb, close);
+        } finally {
+          if (lb) await stop(lb.child);
+          await sleep(200);
         }
-      }
-      const note = stealNote(cfg, name, stolen);
-      if (note) results.notes.push(note);
-      for (const t of ts) {
-        if (t.skipReason) wr.cells[t.name] = { status: 'skipped', reason: t.skipReason, metrics: {} };
-        else if (wr.cells[t.name]?.status !== 'failed') {
-          const runs = samples.get(t.name) ?? [];
-          wr.cells[t.name] = { status: 'ok', metrics: medianMetrics(runs), ...(runs.length > 1 ? { runs } : {}) };
-        }
-      }
+      });
       computeRatios(wr);
     }
   } catch (e) {

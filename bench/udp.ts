@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { compileHelper } from './cc.js';
-import type { BenchConfig, TargetName } from './config.js';
+import { placement, type BenchConfig, type TargetName } from './config.js';
 import { sleep, waitUntil } from './ports.js';
 import { start, stop, type Child } from './processes.js';
 import { cpuSeconds } from './procstat.js';
@@ -25,6 +25,7 @@ import { computeRatios, type Results, type WorkloadResult } from './report.js';
 import type { Metrics } from './workloads.js';
 import { whyNotRunnable } from './versions.js';
 import { nginxStreamHead, nginxStreamSkipReason, startOnFreePort } from './peers.js';
+import { measureRounds, placementCpus } from './steal.js';
 
 const SIZE = 64;
 
@@ -197,29 +198,19 @@ export async function runUdpWorkload(cfg: BenchConfig, dir: string, results: Res
   const backend = start({ name: 'udp echo backend', cpu: cfg.loadCpu, nofile: cfg.nofile, cmd: load, args: ['echo'] });
   try {
     const { port: backendPort } = await backend.nextJson<{ port: number }>(10_000);
-    for (const t of targets(cfg, dir)) {
-      if (t.skipReason) {
-        wr.cells[t.name] = { status: 'skipped', reason: t.skipReason, metrics: {} };
-        continue;
-      }
-      log(`udp / ${t.name} ...`);
-      let lb: UdpLb | undefined;
-      try {
-        lb = await startTarget(t, backendPort);
-        const m = await measure(cfg, load, lb, sockets, window);
-        wr.cells[t.name] = { status: 'ok', metrics: m };
-        const cpu = m.cpuPerDatagramUs === undefined ? '' : `, LB ${m.cpuPerDatagramUs.toFixed(2)} µs CPU per datagram`;
-        log(`udp / ${t.name}: ${Math.round(m.rtps!).toLocaleString('en-US')} round trips/s${cpu}, ${m.lost} lost`);
-      } catch (e) {
-        failures++;
-        const reason = (e as Error).message.replace(/\s+/g, ' ').slice(0, 600);
-        wr.cells[t.name] = { status: 'failed', reason, metrics: {} };
-        log(`udp / ${t.name}: FAILED: ${reason}`);
-      } finally {
-        if (lb?.child) await stop(lb.child);
-      }
-      await sleep(200);
-    }
+    const headline = (m: Metrics) => `${Math.round(m.rtps!).toLocaleString('en-US')} round trips/s` +
+      `${m.cpuPerDatagramUs === undefined ? '' : `, LB ${m.cpuPerDatagramUs.toFixed(2)} µs CPU per datagram`}, ${m.lost} lost`;
+    failures += await measureRounds(cfg, results, wr, targets(cfg, dir), placementCpus(placement(cfg, 'pinned')), log, headline,
+      async (t) => {
+        let lb: UdpLb | undefined;
+        try {
+          lb = await startTarget(t, backendPort);
+          return await measure(cfg, load, lb, sockets, window);
+        } finally {
+          if (lb?.child) await stop(lb.child);
+          await sleep(200);
+        }
+      });
   } catch (e) {
     failures++;
     for (const t of cfg.targets) wr.cells[t] ??= { status: 'failed', reason: `backend: ${(e as Error).message}`, metrics: {} };
