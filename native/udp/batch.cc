@@ -16,8 +16,8 @@ Batch::Batch()
   }
 }
 
-void Batch::armRecv(int from, int n, bool wantAddr, bool wantControl) {
-  for (int i = from; i < from + n; i++) {
+void Batch::arm(int from, int to, bool wantAddr, bool wantControl) {
+  for (int i = from; i < to; i++) {
     msghdr& m = hdr[size_t(i)].msg_hdr;
     iov[size_t(i)].iov_len = kSlotBytes;
     m.msg_name = wantAddr ? &addr[size_t(i)] : nullptr;
@@ -26,6 +26,20 @@ void Batch::armRecv(int from, int n, bool wantAddr, bool wantControl) {
     m.msg_controllen = wantControl ? sizeof(Control) : 0;
     m.msg_flags = 0;
   }
+}
+
+int Batch::recv(int fd, int from, bool wantAddr, bool wantControl) {
+  int mode = int(wantAddr) | int(wantControl) << 1;
+  if (mode != armedMode_) {
+    arm(from, kBatch, wantAddr, wantControl);
+    armedMode_ = mode;
+  } else if (from < cleanFrom_) {
+    arm(from, cleanFrom_, wantAddr, wantControl);
+  }
+  int n = recvmmsg(fd, &hdr[size_t(from)], unsigned(kBatch - from), MSG_DONTWAIT, nullptr);
+  // What lies below `from` was not prepared here; what the kernel filled is changed now.
+  cleanFrom_ = n > 0 ? from + n : from;
+  return n;
 }
 
 Local localOf(const msghdr& m) {

@@ -39,9 +39,17 @@ struct Batch {
   std::unique_ptr<char[]> data;  // kBatch * kSlotBytes; pages are only touched when used
 
   char* buf(int i) { return data.get() + size_t(i) * kSlotBytes; }
-  /* Prepares slots [from, from + n) for a recvmmsg: full-size buffers, room for the sender's
-     address when wantAddr, room for control data when wantControl. */
-  void armRecv(int from, int n, bool wantAddr, bool wantControl);
+  /* recvmmsg on fd (MSG_DONTWAIT) into slots [from, kBatch): full-size buffers, the sender's
+     address when wantAddr, control data (packet info) when wantControl. Returns recvmmsg's
+     result with its errno. Slots [from, from + n) then hold the datagrams; the caller may
+     rewrite those headers (to send them) until the next recv. Only slots that a receive or
+     a caller may have changed since they were last prepared are prepared again. */
+  int recv(int fd, int from, bool wantAddr, bool wantControl);
+
+ private:
+  void arm(int from, int to, bool wantAddr, bool wantControl);
+  int cleanFrom_ = kBatch;  // slots [cleanFrom_, kBatch) are prepared in mode armedMode_
+  int armedMode_ = -1;      // wantAddr | wantControl << 1 of the last preparation
 };
 
 /* The destination address of a received datagram, from its packet-info control message;

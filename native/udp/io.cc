@@ -28,8 +28,7 @@ bool transient(int e) { return e == EAGAIN || e == EWOULDBLOCK || e == EINTR || 
 /* Reads client datagrams until the listener is empty (or kListenerRounds full batches). */
 void Balancer::readListener() {
   for (int round = 0; round < kListenerRounds && listenFd_ >= 0; round++) {
-    in_.armRecv(0, kBatch, true, listenWildcard_);
-    int n = recvmmsg(listenFd_, in_.hdr.data(), kBatch, MSG_DONTWAIT, nullptr);
+    int n = in_.recv(listenFd_, 0, true, listenWildcard_);
     if (n <= 0) {
       if (n < 0 && !transient(errno) && snap_->debug >= 2) log(2, std::string("listener: ") + strerror(errno));
       return;
@@ -160,8 +159,7 @@ void Balancer::readUpstream(Flow& f) {
   for (int round = 0; round < kUpstreamRounds; round++) {
     if (outCount_ == kBatch) flushReplies();
     int room = kBatch - outCount_;
-    out_.armRecv(outCount_, room, false, false);
-    int n = recvmmsg(f.fd, &out_.hdr[size_t(outCount_)], unsigned(room), MSG_DONTWAIT, nullptr);
+    int n = out_.recv(f.fd, outCount_, false, false);
     if (n < 0) {
       int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return;
