@@ -117,7 +117,7 @@ export const METRICS: Record<WorkloadName, MetricDef[]> = {
     M('setupS', 'time to open them all (s)', null, false, 2),
   ],
   'tls-handshake': [
-    M('rps', 'full TLS handshakes/s (= requests/s)', 'higher', false, 0),
+    M('rps', 'TLS handshakes/s (= requests/s)', 'higher', false, 0),
     M('cpuPerHandshakeUs', 'LB CPU per handshake (µs)', 'lower', false, 2),
     M('lbCorePct', 'LB CPU use (% of a core)', null, false, 0),
     M('p99Ms', 'latency p99 (ms)', 'lower', false, 2),

@@ -2,9 +2,12 @@
 // front of the plain HTTP backend, pen (-E) beside haproxy (`bind ... ssl crt`, mode tcp,
 // nbthread 1) and nginx (stream { listen ... ssl }), all with the same certificate (EC P-256,
 // made here with the openssl CLI), the same TLS 1.3 ciphersuite and TLS 1.2 cipher list, and
-// their default session settings. wrk speaks HTTPS and never resumes a session, so:
-//   tls-handshake  wrk -H 'Connection: close': one full handshake per request; the LB CPU per
-//                  handshake is its utime+stime delta / requests;
+// their default session settings. wrk speaks HTTPS and keeps one session per connection slot:
+// its next connection offers the session of the one before (TLS 1.3: the ticket that
+// connection received), so where the balancer issues fresh tickets, handshakes resume. So:
+//   tls-handshake  wrk -H 'Connection: close': one TLS handshake per request (resumed where
+//                  the balancer allows it, full otherwise); the LB CPU per handshake is its
+//                  utime+stime delta / requests;
 //   tls-keepalive  wrk over keep-alive TLS connections: the LB CPU per request (decrypt the
 //                  request, encrypt the response, relay both).
 // "direct" is skipped: the backend speaks plain HTTP.
@@ -204,7 +207,7 @@ export async function runTlsWorkloads(cfg: BenchConfig, dir: string, results: Re
     const wr: WorkloadResult = {
       name,
       title: close
-        ? `TLS full handshakes: one per request (wrk -t${cfg.wrkThreads} -c${cfg.wrkConnections} -d${cfg.durationS}s -H 'Connection: close' https://), EC P-256, ${suite}`
+        ? `TLS handshakes, one per request, resumed where the balancer allows (wrk -t${cfg.wrkThreads} -c${cfg.wrkConnections} -d${cfg.durationS}s -H 'Connection: close' https://), EC P-256, ${suite}`
         : `keep-alive HTTP requests over TLS (wrk -t${cfg.wrkThreads} -c${cfg.wrkConnections} -d${cfg.durationS}s https://), ${suite}`,
       backend: '', cells: {}, ratios: {},
     };

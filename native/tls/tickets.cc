@@ -4,7 +4,8 @@
 // a ticket issued under one name cannot be opened under another (OpenSSL does not compare
 // session-id contexts for TLS 1.3 tickets). A key encrypts new tickets for
 // kTicketRotateSec, then stays one more period for decryption only (a ticket it sealed is
-// accepted and replaced by a fresh one); older tickets fall back to a full handshake. Keys
+// accepted and replaced by a fresh one); older tickets fall back to a full handshake. A
+// resumed TLS 1.3 connection always gets fresh tickets: its clients use each one once. Keys
 // come from RAND_bytes only: when it fails no key exists and no ticket is issued (sessions
 // still resume by id), never a predictable key.
 //
@@ -70,6 +71,10 @@ int onTicketKey(SSL* ssl, unsigned char name[16], unsigned char* iv, EVP_CIPHER_
   } else {
     result = keys->find(name, nowSec(), cert->sid, k);
     if (result == 0) return 0;  // unknown or expired key: a full handshake
+    // TLS 1.3 clients use a ticket once (RFC 8446 C.4; OpenSSL's client does): without fresh
+    // ones after a resumption, every other connection would be a full handshake. OpenSSL
+    // sends new tickets on a resumed TLS 1.3 connection only when asked to renew.
+    if (SSL_version(ssl) == TLS1_3_VERSION) result = 2;
     if (EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), nullptr, k.aes, iv) != 1) return -1;
   }
   char digest[] = "SHA256";

@@ -23,21 +23,28 @@ before(() => {
 });
 after(() => removeDir(ca.dir));
 
-/** Two s_client runs sharing a session file: returns whether each was "New" or "Reused". */
-async function twice(e: { host: string; port: number }, args: string[], tag: string, between?: () => Promise<void>): Promise<string[]> {
-  const sess = path.join(ca.dir, `${tag}.sess`);
-  fs.rmSync(sess, { force: true });
+/** s_client runs in a chain (each resumes the session the one before it saved; `between` runs
+    after the first): returns whether each was "New" or "Reused". */
+async function chain(e: { host: string; port: number }, args: string[], tag: string, runs: number,
+  between?: () => Promise<void>): Promise<string[]> {
   const out: string[] = [];
-  // -ign_eof with a request: s_client stays until the server closes, so TLS 1.3 tickets
-  // (sent after the handshake) are read and saved.
-  const first = await sClient(e, ca.cert, [...args, '-sess_out', sess], 'GET / HTTP/1.0\r\n\r\n', { wait: true });
-  out.push(/^(New|Reused),/m.exec(first.stdout)?.[1] ?? 'failed');
-  if (between) await between();
-  const second = await sClient(e, ca.cert, [...args, '-sess_in', sess], 'GET / HTTP/1.0\r\n\r\n', { wait: true });
-  out.push(/^(New|Reused),/m.exec(second.stdout)?.[1] ?? 'failed');
-  assert.match(second.stdout, /\r\n\r\nweb/, 'the resumed session carries data');
+  for (let i = 0; i < runs; i++) {
+    const sessIn = path.join(ca.dir, `${tag}.${i - 1}.sess`);
+    const sessOut = path.join(ca.dir, `${tag}.${i}.sess`);
+    fs.rmSync(sessOut, { force: true });
+    // -ign_eof with a request: s_client stays until the server closes, so TLS 1.3 tickets
+    // (sent after the handshake) are read and saved.
+    const r = await sClient(e, ca.cert, [...args, ...(i > 0 ? ['-sess_in', sessIn] : []), '-sess_out', sessOut],
+      'GET / HTTP/1.0\r\n\r\n', { wait: true });
+    out.push(/^(New|Reused),/m.exec(r.stdout)?.[1] ?? 'failed');
+    if (i > 0) assert.match(r.stdout, /\r\n\r\nweb/, 'the resumed session carries data');
+    if (i === 0 && between) await between();
+  }
   return out;
 }
+
+const twice = (e: { host: string; port: number }, args: string[], tag: string, between?: () => Promise<void>) =>
+  chain(e, args, tag, 2, between);
 
 test('TLS 1.3 tickets, TLS 1.2 tickets and TLS 1.2 session ids resume', () => scoped(async (s) => {
   const b = s.backend(await startHttpNamed('web', { host: ip(2) }));
@@ -45,6 +52,17 @@ test('TLS 1.3 tickets, TLS 1.2 tickets and TLS 1.2 session ids resume', () => sc
   assert.deepEqual(await twice(pen.endpoint, [], 'tls13'), ['New', 'Reused']);
   assert.deepEqual(await twice(pen.endpoint, ['-tls1_2'], 'tls12-ticket'), ['New', 'Reused']);
   assert.deepEqual(await twice(pen.endpoint, ['-tls1_2', '-no_ticket'], 'tls12-id'), ['New', 'Reused']);
+}));
+
+test('a resumed TLS 1.3 connection gets fresh tickets, so a client that uses each ticket once resumes every time', () => scoped(async (s) => {
+  const b = s.backend(await startHttpNamed('web', { host: ip(22) }));
+  const pen = s.pen(await penOn(ip(21), ['-E', cert.cert, '-K', cert.key], [b.spec]));
+  assert.deepEqual(await chain(pen.endpoint, [], 'tls13-chain', 4), ['New', 'Reused', 'Reused', 'Reused']);
+  // TLS 1.2 clients keep a ticket: the first one resumes again after a resumption.
+  assert.deepEqual(await twice(pen.endpoint, ['-tls1_2'], 'tls12-again'), ['New', 'Reused']);
+  const again = await sClient(pen.endpoint, ca.cert, ['-tls1_2', '-sess_in', path.join(ca.dir, 'tls12-again.0.sess')],
+    'GET / HTTP/1.0\r\n\r\n', { wait: true });
+  assert.match(again.stdout, /^Reused,/m);
 }));
 
 test('a ticket issued before HUP (contexts rebuilt for a new certificate) still resumes', () => scoped(async (s) => {
