@@ -35,9 +35,9 @@ export async function waitUntil(
   timeoutMs: number,
   stillRunning: () => boolean = () => true,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let last = 'no answer';
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     if (!stillRunning()) throw new Error(`${what}: process exited before it answered`);
     try {
       if (await probe()) return;

@@ -76,14 +76,14 @@ export class Child {
    * or after `timeoutMs`. Helpers under bench/helpers/ speak one JSON object per line.
    */
   async nextJson<T = Record<string, unknown>>(timeoutMs: number): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
       while (this.lines.length) {
         const line = this.lines.shift()!.trim();
         if (line.startsWith('{')) return JSON.parse(line) as T;
       }
       if (this.exited) throw new Error(`${this.name} ${this.exitDescription}: ${this.tail()}`);
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`${this.name}: no report after ${timeoutMs} ms`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);

@@ -28,13 +28,13 @@ let lost = 0;
 let firstError = '';
 let reported = false;
 let closing = false;
-const t0 = Date.now();
+const t0 = performance.now();
 
 function settle(): void {
   inFlight--;
   if (open + failed === opt.count && !reported) {
     reported = true;
-    const ms = Date.now() - t0;
+    const ms = performance.now() - t0;
     process.stdout.write(JSON.stringify({ event: 'ready', open, failed, ms, error: firstError }) + '\n');
   }
   launch();

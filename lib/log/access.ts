@@ -156,7 +156,7 @@ export class AccessLog {
   private dest: string | null = null;
   private early: { batches: Buffer[]; records: number } | null = null;
   private readonly counters = { written: 0, dropped: 0, failed: 0 };
-  private lastReportMs = 0;
+  private lastReportMs = -Infinity; // performance.now(): a step of the wall clock moves no report
   private unreported = { failed: 0, dropped: 0, why: '' };
   private reportTimer: NodeJS.Timeout | null = null;
 
@@ -256,7 +256,7 @@ export class AccessLog {
 
   /** Reports what was lost since the last report: at once, then at most every 10 s. */
   private report(): void {
-    const wait = this.lastReportMs + REPORT_EVERY_MS - Date.now();
+    const wait = this.lastReportMs + REPORT_EVERY_MS - performance.now();
     if (wait > 0) {
       // Later losses are reported when the 10 s are up, never left unsaid.
       this.reportTimer ??= setTimeout(() => {
@@ -265,7 +265,7 @@ export class AccessLog {
       }, wait).unref();
       return;
     }
-    this.lastReportMs = Date.now();
+    this.lastReportMs = performance.now();
     const u = this.unreported;
     const parts: string[] = [];
     if (u.failed) parts.push(`${u.failed} line(s) could not be written (${u.why})`);

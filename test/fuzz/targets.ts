@@ -170,9 +170,9 @@ export async function runTargets(opts: { seed: number; iterations?: number; seco
   const out: FuzzResult[] = [];
   for (const t of targets) {
     const g = new Gen(prng(opts.seed));
-    const until = opts.seconds ? Date.now() + opts.seconds * 1000 : Infinity;
+    const until = opts.seconds ? performance.now() + opts.seconds * 1000 : Infinity;
     let n = 0;
-    for (; opts.iterations === undefined ? Date.now() < until : n < opts.iterations; n++) {
+    for (; opts.iterations === undefined ? performance.now() < until : n < opts.iterations; n++) {
       try {
         await t.one(g);
       } catch (e) {

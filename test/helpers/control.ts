@@ -100,7 +100,7 @@ export function exchange(e: Endpoint, data: string | Buffer,
   opts: ConnectOptions & { end?: boolean } = {}): Promise<Exchange> {
   const ms = opts.timeoutMs ?? 5000;
   return withTimeout(new Promise<Exchange>((resolve, reject) => {
-    const t0 = Date.now();
+    const t0 = performance.now();
     const s = 'path' in e ? net.connect({ path: e.path, allowHalfOpen: true })
       : net.connect({ host: e.host, port: e.port, allowHalfOpen: true,
         ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
@@ -123,7 +123,7 @@ export function exchange(e: Endpoint, data: string | Buffer,
     });
     s.on('end', () => s.end());
     s.on('close', () => {
-      if (connected) resolve({ bytes: Buffer.concat(chunks), error, ms: Date.now() - t0 });
+      if (connected) resolve({ bytes: Buffer.concat(chunks), error, ms: performance.now() - t0 });
     });
     setTimeout(() => s.destroy(), ms + 50).unref();
   }), ms, `the control exchange ${JSON.stringify(String(data).slice(0, 40))} to finish`);

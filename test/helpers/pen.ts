@@ -174,14 +174,14 @@ async function waitListening(pid: number, e: Endpoint, exited: Promise<Exit>, ms
   output: () => string): Promise<void> {
   let gone: Exit | null = null;
   void exited.then((x) => { gone = x; });
-  const deadline = Date.now() + ms;
+  const deadline = performance.now() + ms;
   for (;;) {
     if (gone) {
       throw new Error(`pen exited (${JSON.stringify(gone)}) before listening on ${specOf(e)}:\n${output()}`);
     }
     const r = isListening(pid, e);
     if (r === true || (r === null && await connectOnce(e))) return;
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       throw new Error(`pen did not listen on ${specOf(e)} within ${ms} ms:\n${output()}`);
     }
     await sleep(15);

@@ -23,11 +23,11 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 export async function waitFor<T>(check: () => T | Promise<T>, ms: number, what: string,
   everyMs = 20): Promise<NonNullable<T>> {
   ms *= TIME_SCALE;
-  const deadline = Date.now() + ms;
+  const deadline = performance.now() + ms;
   for (;;) {
     const v = await check();
     if (v) return v as NonNullable<T>;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (performance.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(everyMs);
   }
 }

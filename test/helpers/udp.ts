@@ -119,10 +119,10 @@ export async function startUdpPen(listen: UdpEndpoint, options: string[], backen
     ...stopControls(pid, exited, () => done),
   };
   const where = opts.bound ?? listen;
-  const deadline = Date.now() + 8000;
+  const deadline = performance.now() + 8000;
   // Bound, and start-up finished: the listening line comes last (fd counts are stable then).
   while (!boundUdp(pid, where) || !err.includes(' listening on ')) {
-    if (done || Date.now() > deadline) {
+    if (done || performance.now() > deadline) {
       await pen.kill();
       throw new Error(`pen -U did not bind ${udpSpec(where)}:\nstdout: ${out}\nstderr: ${err}`);
     }
@@ -187,9 +187,9 @@ export class UdpClient {
 
   /** Waits until n datagrams have arrived in total; throws after ms. */
   async atLeast(n: number, ms = 3000): Promise<Buffer[]> {
-    const deadline = Date.now() + ms;
+    const deadline = performance.now() + ms;
     while (this.received.length < n) {
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${n} datagram(s), got ${this.received.length}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);

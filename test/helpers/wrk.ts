@@ -15,19 +15,61 @@ export function skipWithoutWrk(t: { skip(message?: string): void }): boolean {
   return true;
 }
 
+export interface WrkResult {
+  code: number | null;
+  /** Everything wrk printed. */
+  out: string;
+  /** Monotonic milliseconds from the spawn to the exit of the wrk process. */
+  elapsedMs: number;
+}
+
 export interface WrkRun {
-  /** Resolves when wrk has exited: its exit status and everything it printed. */
-  done: Promise<{ code: number | null; out: string }>;
+  /** Resolves when wrk has exited. */
+  done: Promise<WrkResult>;
 }
 
 /** Starts `wrk ARGS`; s kills it (SIGKILL, by pid) when it closes, if it still runs. */
 export function startWrk(s: Scope, args: string[]): WrkRun {
+  const started = performance.now();
   const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   s.process(child);
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  return { done: new Promise((resolve) => child.once('close', (code) => resolve({ code, out }))) };
+  return {
+    done: new Promise((resolve) => child.once('close', (code) => resolve({ code, out, elapsedMs: performance.now() - started }))),
+  };
+}
+
+/** wrk's "Socket errors" line as counts; all 0 when it printed none. */
+export function wrkSocketErrors(out: string): { connect: number; read: number; write: number; timeout: number } {
+  const m = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const n = (i: number): number => (m ? Number(m[i]) : 0);
+  return { connect: n(1), read: n(2), write: n(3), timeout: n(4) };
+}
+
+/**
+ * How many milliseconds wrk's own runtime ("N requests in S s", measured on the wall clock)
+ * exceeds the monotonic time its process lived: > 0 only when the wall clock stepped forward
+ * during the run (a VM resumed, a time service stepping the clock).
+ */
+export function wrkClockStepMs(r: WrkResult): number {
+  const m = /requests in ([\d.]+)(us|ms|s|m|h),/.exec(r.out);
+  if (!m) return 0;
+  const ms = Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as 'us' | 'ms' | 's' | 'm' | 'h'];
+  return Math.max(0, ms - r.elapsedMs);
+}
+
+/**
+ * The timeouts wrk counted that a step of the wall clock does not explain. wrk times requests
+ * with gettimeofday and looks for old ones every 2 s, so a forward step longer than --timeout
+ * counts each request then in flight once: at most one per connection. A step of over 1 s
+ * (wrkClockStepMs) forgives that many; a connection that really hangs is counted again at every
+ * later look and still shows.
+ */
+export function wrkTimeouts(r: WrkResult, connections: number): number {
+  const counted = wrkSocketErrors(r.out).timeout;
+  return wrkClockStepMs(r) > 1000 ? Math.max(0, counted - connections) : counted;
 }
 
 /** wrk's requests per second, '?' when its report has none. */

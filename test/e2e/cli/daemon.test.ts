@@ -23,10 +23,10 @@ test('daemon: returns 0 after readiness; the daemon serves; the pidfile has its 
   const a = s.backend(await startHttpNamed('A', { host: ip(2) }));
   const e = await freeEndpoint(ip(1));
 
-  const t0 = Date.now();
+  const t0 = performance.now();
   const res = await runPen(['-p', pidfile, `${e.host}:${e.port}`, a.spec], { timeoutMs: 10000 });
   assert.equal(res.code, 0, `the command succeeds; stderr: ${res.stderr}`);
-  assert.ok(Date.now() - t0 < 10000);
+  assert.ok(performance.now() - t0 < 10000);
   // Ready when the command returned: the daemon answers right away.
   assert.equal(await whoAnswers(e), 'A');
 

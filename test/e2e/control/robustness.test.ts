@@ -86,9 +86,9 @@ test('silent, 1 MB, binary-junk and overlong control clients: the data plane kee
     const names: string[] = [];
     let worst = 0;
     for (let i = 0; i < n; i++) {
-      const t0 = Date.now();
+      const t0 = performance.now();
       names.push(await whoAnswers(pen.endpoint, { timeoutMs: 2000 }));
-      worst = Math.max(worst, Date.now() - t0);
+      worst = Math.max(worst, performance.now() - t0);
     }
     return { names, worst };
   };
@@ -97,9 +97,9 @@ test('silent, 1 MB, binary-junk and overlong control clients: the data plane kee
   assert.ok(r1.worst < 1000, `no request waited on the control clients (slowest ${r1.worst} ms)`);
 
   // The control port still answers a well-behaved client while the silent one is connected.
-  const t0 = Date.now();
+  const t0 = performance.now();
   assert.equal(await command(pen.control, 'blacklist'), '30\n');
-  assert.ok(Date.now() - t0 < 1000, 'the control port answered at once');
+  assert.ok(performance.now() - t0 < 1000, 'the control port answered at once');
 
   // The 1 MB line is refused with an error once the limit is passed; the junk likewise.
   const h = await withTimeout(huge.closed, 3000, 'pen to end the 1 MB client');

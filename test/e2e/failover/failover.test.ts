@@ -71,16 +71,16 @@ test('connect timeout (-t 1): a hanging server is abandoned after 1-2 s and blac
     s.defer(() => hung.close());
     const a = s.backend(await startHttpNamed('A', { host: ip(43) }));
     const pen = s.pen(await penOn(ip(41), ['-r', '-t', '1'], [hung.spec, a.spec]));
-    const t0 = Date.now();
+    const t0 = performance.now();
     assert.equal(await whoAnswers(pen.endpoint, { localAddress: ip(100), timeoutMs: 6000 }), 'A');
-    const took = Date.now() - t0;
+    const took = performance.now() - t0;
     assert.ok(took >= 900, `failed over after the timeout, not before (${took} ms)`);
     assert.ok(took < 3500, `failed over within about 2*timeout (${took} ms)`);
     // The hanging server is now blacklisted: the next clients are served at once.
     for (let i = 0; i < 2; i++) {
-      const t1 = Date.now();
+      const t1 = performance.now();
       assert.equal(await whoAnswers(pen.endpoint, { localAddress: ip(101 + i) }), 'A');
-      assert.ok(Date.now() - t1 < 800, 'no second wait for the blacklisted server');
+      assert.ok(performance.now() - t1 < 800, 'no second wait for the blacklisted server');
     }
   });
 });

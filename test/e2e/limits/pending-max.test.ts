@@ -22,12 +22,12 @@ test('pending_max 1: a second client waits until the first connect is resolved',
     s.defer(() => hung.close());
     const a = s.backend(await startHttpNamed('A', { host: ip(3) }));
     const pen = s.pen(await penOn(ip(1), ['-r', '-t', '1', '-O', 'pending_max 1'], [hung.spec, a.spec]));
-    const t0 = Date.now();
+    const t0 = performance.now();
     // First client: roundrobin picks the hanging server; its connect stays pending for -t 1.
-    const first = whoAnswers(pen.endpoint, { localAddress: ip(100), timeoutMs: 6000 }).then((n) => ({ n, at: Date.now() - t0 }));
+    const first = whoAnswers(pen.endpoint, { localAddress: ip(100), timeoutMs: 6000 }).then((n) => ({ n, at: performance.now() - t0 }));
     await sleep(150);
     // Second client: would go to A at once, but pen may not accept it while one connect pends.
-    const second = whoAnswers(pen.endpoint, { localAddress: ip(101), timeoutMs: 6000 }).then((n) => ({ n, at: Date.now() - t0 }));
+    const second = whoAnswers(pen.endpoint, { localAddress: ip(101), timeoutMs: 6000 }).then((n) => ({ n, at: performance.now() - t0 }));
     const [r1, r2] = await Promise.all([first, second]);
     assert.equal(r1.n, 'A', 'the first client failed over to A after the timeout');
     assert.equal(r2.n, 'A');
@@ -45,11 +45,11 @@ test('pending_max default: a second client is not held back by a pending connect
     s.defer(() => hung.close());
     const a = s.backend(await startHttpNamed('A', { host: ip(13) }));
     const pen = s.pen(await penOn(ip(11), ['-r', '-t', '1'], [hung.spec, a.spec]));
-    const t0 = Date.now();
+    const t0 = performance.now();
     const first = whoAnswers(pen.endpoint, { localAddress: ip(100), timeoutMs: 6000 });
     first.catch(() => undefined); // not awaited: the test ends (and pen is killed) before its failover
     await sleep(150);
     assert.equal(await whoAnswers(pen.endpoint, { localAddress: ip(101) }), 'A');
-    assert.ok(Date.now() - t0 < 800, 'served while the first connect was still pending');
+    assert.ok(performance.now() - t0 < 800, 'served while the first connect was still pending');
   });
 });

@@ -112,9 +112,9 @@ test('a storm of 50,000 queries from new source ports: few descriptors, control 
     const sampler = (async () => {
       while (!stormOver) {
         maxFds = Math.max(maxFds, fdCount(pen.pid));
-        const t0 = Date.now();
+        const t0 = performance.now();
         const reply = await command(control, 'servers', { timeoutMs: 5000 });
-        slowest = Math.max(slowest, Date.now() - t0);
+        slowest = Math.max(slowest, performance.now() - t0);
         assert.match(reply, /^0 addr /, 'the control socket answers during the storm');
         await sleep(100);
       }
