@@ -43,7 +43,7 @@ test(`concurrency: ${N} simultaneous connections are all served`, async (t) => {
     assert.equal(a.open + b.open, N, 'every connection is open at the same time');
     assert.equal(a.open, N / 2);
     assert.equal(b.open, N / 2);
-    t.diagnostic(`${N} connections served in ${performance.now() - t0} ms`);
+    t.diagnostic(`${N} connections served in ${Math.round(performance.now() - t0)} ms`);
 
     for (const c of clients) c.destroy();
     await waitFor(() => a.open + b.open === 0, 10000, 'pen to close every backend connection');
