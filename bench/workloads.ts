@@ -12,6 +12,7 @@ import { cpuSeconds, rssBytes } from './procstat.js';
 import { sleep } from './ports.js';
 import { start, stop, type Child } from './processes.js';
 import { hasCommand } from './versions.js';
+import { wrkSocketErrors, wrkSummary, wrkTimeMs } from './wrk-report.js';
 import type { Lb } from './peers.js';
 
 export type Metrics = Record<string, number>;
@@ -73,22 +74,18 @@ interface WrkResult {
   p99Ms: number;
 }
 
-const TIME_UNIT: Record<string, number> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 };
-
 /** Parses wrk 4's text report (with --latency). Throws when the summary line is missing. */
 export function parseWrk(out: string): WrkResult {
-  const sum = /(\d+) requests in ([\d.]+)(us|ms|s|m),/.exec(out);
+  const sum = wrkSummary(out);
   if (!sum) throw new Error(`wrk: no summary in output: ${out.slice(-300)}`);
   const lat = (pct: string): number => {
     const m = new RegExp(`^\\s+${pct}%\\s+([\\d.]+)(us|ms|s|m)`, 'm').exec(out);
-    return m ? Number(m[1]) * TIME_UNIT[m[2]!]! : NaN;
+    return m ? wrkTimeMs(m[1]!, m[2]!) : NaN;
   };
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const sock = wrkSocketErrors(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  const errors = (sock ? [1, 2, 3, 4].reduce((a, i) => a + Number(sock[i]), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
-  const seconds = (Number(sum[2]) * TIME_UNIT[sum[3]!]!) / 1e3;
-  const requests = Number(sum[1]);
-  return { requests, seconds, rps: requests / seconds, errors, p50Ms: lat('50'), p99Ms: lat('99') };
+  const errors = sock.connect + sock.read + sock.write + sock.timeout + (non2xx ? Number(non2xx[1]) : 0);
+  return { requests: sum.requests, seconds: sum.seconds, rps: sum.requests / sum.seconds, errors, p50Ms: lat('50'), p99Ms: lat('99') };
 }
 
 /** wrk's threads and connections, and its CPU (null: not pinned). */

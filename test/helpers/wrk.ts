@@ -2,7 +2,10 @@
 // one run of it whose process the test's Scope kills by pid if the test ends first.
 import { spawn, spawnSync } from 'node:child_process';
 
+import { wrkSocketErrors, wrkSummary } from '../../bench/wrk-report.js';
 import type { Scope } from './scope.js';
+
+export { wrkSocketErrors };
 
 export function hasWrk(): boolean {
   return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
@@ -41,23 +44,14 @@ export function startWrk(s: Scope, args: string[]): WrkRun {
   };
 }
 
-/** wrk's "Socket errors" line as counts; all 0 when it printed none. */
-export function wrkSocketErrors(out: string): { connect: number; read: number; write: number; timeout: number } {
-  const m = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const n = (i: number): number => (m ? Number(m[i]) : 0);
-  return { connect: n(1), read: n(2), write: n(3), timeout: n(4) };
-}
-
 /**
  * How many milliseconds wrk's own runtime ("N requests in S s", measured on the wall clock)
  * exceeds the monotonic time its process lived: > 0 only when the wall clock stepped forward
  * during the run (a VM resumed, a time service stepping the clock).
  */
 export function wrkClockStepMs(r: WrkResult): number {
-  const m = /requests in ([\d.]+)(us|ms|s|m|h),/.exec(r.out);
-  if (!m) return 0;
-  const ms = Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60000, h: 3600000 }[m[2] as 'us' | 'ms' | 's' | 'm' | 'h'];
-  return Math.max(0, ms - r.elapsedMs);
+  const sum = wrkSummary(r.out);
+  return sum ? Math.max(0, sum.seconds * 1000 - r.elapsedMs) : 0;
 }
 
 /**
